@@ -1,0 +1,60 @@
+use thiserror::Error;
+
+/// Errors of the MongoDB document store.
+///
+/// Messages name the server as `host:port/database` and never include
+/// credentials.
+#[derive(Debug, Error)]
+pub enum MongoError {
+    /// The URI could not be parsed.
+    #[error("invalid MongoDB URI: {message}; expected mongodb://[USER:PASSWORD@]HOST[:PORT][/?OPTIONS]")]
+    InvalidUri {
+        /// The driver's message.
+        message: String,
+    },
+
+    /// The server did not answer.
+    #[error("cannot reach MongoDB at {target}: {message}. Check that the server runs and MONGODB_URI (or --mongodb-uri) is right")]
+    Connect {
+        /// `host:port/database` of the server.
+        target: String,
+        /// The driver's message.
+        message: String,
+    },
+
+    /// A command failed.
+    #[error("{context} failed on {target}: {source}")]
+    Command {
+        /// What was being done.
+        context: String,
+        /// `host:port/database` of the server.
+        target: String,
+        /// The driver's error.
+        #[source]
+        source: mongodb::error::Error,
+    },
+
+    /// The server rejected some documents of a batch.
+    #[error("{rejected} document(s) rejected by {collection} on {target}; first error: {first}")]
+    WriteErrors {
+        /// The collection written to.
+        collection: String,
+        /// `host:port/database` of the server.
+        target: String,
+        /// Number of rejected documents in the batch.
+        rejected: usize,
+        /// The first rejection's message.
+        first: String,
+    },
+
+    /// A stored document does not have the shape of the data contract.
+    #[error("document {id} of {collection} does not match the data contract: {reason}")]
+    InvalidDocument {
+        /// The collection read from.
+        collection: String,
+        /// The document's `_id`.
+        id: String,
+        /// What is wrong.
+        reason: String,
+    },
+}

@@ -1,0 +1,66 @@
+use agrisales_domain::ChunkError;
+use thiserror::Error;
+
+/// Errors of the PostgreSQL repository.
+///
+/// Messages name the server as `host:port/database` and never include a
+/// password.
+#[derive(Debug, Error)]
+pub enum PgError {
+    /// The connection URL could not be parsed.
+    #[error("invalid PostgreSQL URL: {reason}; expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")]
+    InvalidUrl {
+        /// Why the URL was rejected.
+        reason: String,
+    },
+
+    /// The server could not be reached or refused the connection.
+    #[error("cannot connect to PostgreSQL at {target}: {message}. Check that the server runs and DATABASE_URL (or --database-url) is right")]
+    Connect {
+        /// `host:port/database` of the server.
+        target: String,
+        /// The driver's message.
+        message: String,
+    },
+
+    /// Applying the embedded migrations failed.
+    #[error("cannot apply migrations on {target}: {message}")]
+    Migration {
+        /// `host:port/database` of the server.
+        target: String,
+        /// The migration harness's message.
+        message: String,
+    },
+
+    /// A statement failed.
+    #[error("{context} failed on {target}: {source}")]
+    Query {
+        /// What was being done.
+        context: &'static str,
+        /// `host:port/database` of the server.
+        target: String,
+        /// The driver's error.
+        #[source]
+        source: diesel::result::Error,
+    },
+
+    /// A row streamed by `COPY ... TO STDOUT` could not be parsed.
+    #[error("cannot parse sale row {row} of the COPY stream from {target}: {reason}")]
+    CopyRow {
+        /// One-based row number in the stream.
+        row: u64,
+        /// `host:port/database` of the server.
+        target: String,
+        /// What was wrong.
+        reason: String,
+    },
+
+    /// The consumer of a sale chunk stopped the stream.
+    #[error("sale stream stopped by its consumer: {0}")]
+    Consumer(#[source] ChunkError),
+
+    /// A database error while running a callback, kept for diesel's
+    /// `From<diesel::result::Error>` bound on transactions and COPY.
+    #[error(transparent)]
+    Diesel(#[from] diesel::result::Error),
+}

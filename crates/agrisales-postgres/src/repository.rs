@@ -1,0 +1,392 @@
+//! The repository: connection, migrations, bulk loading and extraction.
+
+use std::cell::RefCell;
+use std::io::{BufRead, Write};
+
+use agrisales_domain::{
+    ChunkError, NewProduct, NewRegion, NewSale, Product, Region, SaleColumns, SalesSource,
+};
+use diesel::connection::TransactionManager;
+use diesel::pg::CopyFormat;
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Integer, Text};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::copy_text::parse_sale_line;
+use crate::schema::ventes;
+use crate::{PgError, PgTarget};
+
+/// The SQL migrations of `migrations/`, compiled into the binary.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
+
+type TransactionManagerOf = <PgConnection as Connection>::TransactionManager;
+
+/// Row counts of the three tables.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TableCounts {
+    /// Rows of `regions`.
+    pub regions: i64,
+    /// Rows of `produits`.
+    pub products: i64,
+    /// Rows of `ventes`.
+    pub sales: i64,
+}
+
+/// A connection to the sales database, with the operations the ETL and the
+/// examples need.
+///
+/// Every method runs on the caller's thread and blocks until PostgreSQL
+/// answers. Errors name the server as `host:port/database`.
+pub struct PgRepository {
+    conn: PgConnection,
+    target: PgTarget,
+}
+
+impl std::fmt::Debug for PgRepository {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgRepository").field("target", &self.target).finish_non_exhaustive()
+    }
+}
+
+#[derive(QueryableByName)]
+struct RegionRow {
+    #[diesel(sql_type = Integer)]
+    id_region: i32,
+    #[diesel(sql_type = Text)]
+    nom_region: String,
+    #[diesel(sql_type = BigInt)]
+    population: i64,
+}
+
+#[derive(QueryableByName)]
+struct ProductRow {
+    #[diesel(sql_type = Integer)]
+    id_produit: i32,
+    #[diesel(sql_type = Text)]
+    nom: String,
+    #[diesel(sql_type = Text)]
+    categorie: String,
+    #[diesel(sql_type = BigInt)]
+    prix_centimes: i64,
+}
+
+#[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    regions: i64,
+    #[diesel(sql_type = BigInt)]
+    products: i64,
+    #[diesel(sql_type = BigInt)]
+    sales: i64,
+}
+
+impl From<RegionRow> for Region {
+    fn from(row: RegionRow) -> Self {
+        Region { id: row.id_region, name: row.nom_region, population: row.population }
+    }
+}
+
+impl From<ProductRow> for Product {
+    fn from(row: ProductRow) -> Self {
+        Product {
+            id: row.id_produit,
+            name: row.nom,
+            category: row.categorie,
+            unit_price: agrisales_domain::Cents::new(row.prix_centimes),
+        }
+    }
+}
+
+impl PgRepository {
+    /// Connects to the database at `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`).
+    pub fn connect(url: &str) -> Result<Self, PgError> {
+        let target = PgTarget::parse(url)?;
+        let mut conn = PgConnection::establish(url)
+            .map_err(|e| PgError::Connect { target: target.to_string(), message: first_line(&e.to_string()) })?;
+
+        // The COPY text parser reads dates as YYYY-MM-DD.
+        diesel::sql_query("SET DateStyle = 'ISO, YMD'")
+            .execute(&mut conn)
+            .map_err(|source| PgError::Query { context: "setting DateStyle", target: target.to_string(), source })?;
+
+        tracing::debug!(%target, "connected to PostgreSQL");
+        Ok(Self { conn, target })
+    }
+
+    /// Connects to the database at `url`, first creating it when the server
+    /// runs but the database does not exist.
+    ///
+    /// Creating needs a connection to the server's `postgres` database with
+    /// the same credentials and the `CREATEDB` privilege.
+    pub fn connect_or_create(url: &str) -> Result<Self, PgError> {
+        match Self::connect(url) {
+            Err(PgError::Connect { message, .. }) if message.contains("does not exist") => {
+                let target = PgTarget::parse(url)?;
+                let maintenance_url = PgTarget::url_with_database(url, "postgres")?;
+                let mut maintenance = Self::connect(&maintenance_url)?;
+                let statement = format!("CREATE DATABASE \"{}\"", target.database.replace('"', "\"\""));
+                diesel::sql_query(statement).execute(&mut maintenance.conn).map_err(|source| PgError::Query {
+                    context: "creating the database",
+                    target: target.to_string(),
+                    source,
+                })?;
+                tracing::info!(%target, "created database");
+                Self::connect(url)
+            }
+            other => other,
+        }
+    }
+
+    /// The server and database this repository is connected to.
+    pub fn target(&self) -> &PgTarget {
+        &self.target
+    }
+
+    /// The underlying Diesel connection, for queries this type does not
+    /// offer.
+    pub fn connection(&mut self) -> &mut PgConnection {
+        &mut self.conn
+    }
+
+    /// Applies the pending embedded migrations and returns their versions;
+    /// an up-to-date schema returns an empty list.
+    pub fn run_migrations(&mut self) -> Result<Vec<String>, PgError> {
+        let applied = self
+            .conn
+            .run_pending_migrations(MIGRATIONS)
+            .map_err(|e| PgError::Migration { target: self.target.to_string(), message: e.to_string() })?;
+        Ok(applied.iter().map(ToString::to_string).collect())
+    }
+
+    /// Counts the rows of `regions`, `produits` and `ventes`.
+    pub fn counts(&mut self) -> Result<TableCounts, PgError> {
+        let row: CountRow = diesel::sql_query(
+            "SELECT (SELECT count(*) FROM regions) AS regions, \
+                    (SELECT count(*) FROM produits) AS products, \
+                    (SELECT count(*) FROM ventes) AS sales",
+        )
+        .get_result(&mut self.conn)
+        .map_err(|source| self.query_error("counting rows", source))?;
+        Ok(TableCounts { regions: row.regions, products: row.products, sales: row.sales })
+    }
+
+    /// Runs `work` in a transaction: every change it makes is committed
+    /// when it returns `Ok`, and none when it returns `Err`.
+    pub fn transaction<T>(&mut self, work: impl FnOnce(&mut Self) -> Result<T, PgError>) -> Result<T, PgError> {
+        // Diesel's closure-based `transaction` lends out only the connection;
+        // `work` needs the whole repository, so drive the manager directly.
+        TransactionManagerOf::begin_transaction(&mut self.conn)
+            .map_err(|source| self.query_error("starting a transaction", source))?;
+
+        match work(self) {
+            Ok(value) => {
+                TransactionManagerOf::commit_transaction(&mut self.conn)
+                    .map_err(|source| self.query_error("committing a transaction", source))?;
+                Ok(value)
+            }
+            Err(error) => {
+                if let Err(rollback) = TransactionManagerOf::rollback_transaction(&mut self.conn) {
+                    tracing::warn!(target = %self.target, %rollback, "rollback failed after an error");
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// Empties `ventes`, `produits` and `regions` and restarts their
+    /// identity sequences.
+    pub fn clear(&mut self) -> Result<(), PgError> {
+        diesel::sql_query("TRUNCATE ventes, produits, regions RESTART IDENTITY")
+            .execute(&mut self.conn)
+            .map_err(|source| self.query_error("emptying the tables", source))?;
+        Ok(())
+    }
+
+    /// Inserts `regions` in one statement and returns them with their ids,
+    /// in the same order.
+    pub fn insert_regions(&mut self, regions: &[NewRegion]) -> Result<Vec<Region>, PgError> {
+        let names: Vec<&str> = regions.iter().map(|r| r.name.as_str()).collect();
+        let populations: Vec<i64> = regions.iter().map(|r| r.population).collect();
+        let rows: Vec<RegionRow> = diesel::sql_query(
+            "INSERT INTO regions (nom_region, population) \
+             SELECT name, population FROM unnest($1::text[], $2::int8[]) WITH ORDINALITY AS t(name, population, position) \
+             ORDER BY position \
+             RETURNING id_region, nom_region, population",
+        )
+        .bind::<Array<Text>, _>(names)
+        .bind::<Array<BigInt>, _>(populations)
+        .load(&mut self.conn)
+        .map_err(|source| self.query_error("inserting regions", source))?;
+        Ok(rows.into_iter().map(Region::from).collect())
+    }
+
+    /// Inserts `products` in one statement and returns them with their ids,
+    /// in the same order.
+    pub fn insert_products(&mut self, products: &[NewProduct]) -> Result<Vec<Product>, PgError> {
+        let names: Vec<&str> = products.iter().map(|p| p.name.as_str()).collect();
+        let categories: Vec<&str> = products.iter().map(|p| p.category.as_str()).collect();
+        let prices: Vec<i64> = products.iter().map(|p| p.unit_price.get()).collect();
+        let rows: Vec<ProductRow> = diesel::sql_query(
+            "INSERT INTO produits (nom, \"catégorie\", prix_unitaire) \
+             SELECT name, category, cents::numeric / 100 \
+             FROM unnest($1::text[], $2::text[], $3::int8[]) WITH ORDINALITY AS t(name, category, cents, position) \
+             ORDER BY position \
+             RETURNING id_produit, nom, \"catégorie\" AS categorie, (prix_unitaire * 100)::int8 AS prix_centimes",
+        )
+        .bind::<Array<Text>, _>(names)
+        .bind::<Array<Text>, _>(categories)
+        .bind::<Array<BigInt>, _>(prices)
+        .load(&mut self.conn)
+        .map_err(|source| self.query_error("inserting products", source))?;
+        Ok(rows.into_iter().map(Product::from).collect())
+    }
+
+    /// Loads `sales` with `COPY ... FROM STDIN`, one COPY statement per
+    /// `batch_rows` sales, calling `on_batch` with the number of sales
+    /// loaded so far after each batch. Returns the number of sales loaded.
+    ///
+    /// Batches commit with the surrounding transaction, if any; outside a
+    /// transaction each batch commits on its own.
+    pub fn copy_sales(
+        &mut self,
+        sales: impl Iterator<Item = NewSale>,
+        batch_rows: usize,
+        mut on_batch: impl FnMut(u64),
+    ) -> Result<u64, PgError> {
+        let batch_rows = batch_rows.max(1);
+        let mut sales = sales.peekable();
+        let mut loaded = 0_u64;
+        let mut buffer = Vec::with_capacity(batch_rows * 40);
+
+        while sales.peek().is_some() {
+            buffer.clear();
+            let mut in_batch = 0_u64;
+            for sale in sales.by_ref().take(batch_rows) {
+                // COPY text format: tab-separated, one row per line.
+                writeln!(buffer, "{}\t{}\t{}\t{}", sale.product_id, sale.quantity, sale.date, sale.region_id)
+                    .map_err(|e| PgError::Diesel(diesel::result::Error::SerializationError(Box::new(e))))?;
+                in_batch += 1;
+            }
+
+            let data = RefCell::new(Some(std::mem::take(&mut buffer)));
+            diesel::copy_from(ventes::table)
+                .from_raw_data(
+                    (ventes::id_produit, ventes::quantite, ventes::date_vente, ventes::region_vente),
+                    |writer| {
+                        let bytes = data.borrow_mut().take().unwrap_or_default();
+                        writer
+                            .write_all(&bytes)
+                            .map_err(|e| PgError::Diesel(diesel::result::Error::SerializationError(Box::new(e))))
+                    },
+                )
+                .with_format(CopyFormat::Text)
+                .execute(&mut self.conn)
+                .map_err(|e| match e {
+                    PgError::Diesel(source) => self.query_error("copying sales", source),
+                    other => other,
+                })?;
+
+            loaded += in_batch;
+            on_batch(loaded);
+        }
+
+        Ok(loaded)
+    }
+
+    /// Returns every region, ordered by id.
+    pub fn regions(&mut self) -> Result<Vec<Region>, PgError> {
+        let rows: Vec<RegionRow> =
+            diesel::sql_query("SELECT id_region, nom_region, population FROM regions ORDER BY id_region")
+                .load(&mut self.conn)
+                .map_err(|source| self.query_error("reading regions", source))?;
+        Ok(rows.into_iter().map(Region::from).collect())
+    }
+
+    /// Returns every product, ordered by id, with its price in cents.
+    pub fn products(&mut self) -> Result<Vec<Product>, PgError> {
+        let rows: Vec<ProductRow> = diesel::sql_query(
+            "SELECT id_produit, nom, \"catégorie\" AS categorie, (prix_unitaire * 100)::int8 AS prix_centimes \
+             FROM produits ORDER BY id_produit",
+        )
+        .load(&mut self.conn)
+        .map_err(|source| self.query_error("reading products", source))?;
+        Ok(rows.into_iter().map(Product::from).collect())
+    }
+
+    /// Streams every sale with `COPY ventes (...) TO STDOUT`, in chunks of
+    /// at most `chunk_rows`; see [`SalesSource::stream_sales`].
+    ///
+    /// Memory stays at one chunk however many sales there are.
+    pub fn stream_sales(
+        &mut self,
+        chunk_rows: usize,
+        on_chunk: &mut dyn FnMut(&SaleColumns) -> Result<(), ChunkError>,
+    ) -> Result<u64, PgError> {
+        let chunk_rows = chunk_rows.max(1);
+        let target = self.target.to_string();
+        let mut reader = diesel::copy_to((ventes::id_produit, ventes::region_vente, ventes::date_vente, ventes::quantite))
+            .with_format(CopyFormat::Text)
+            .load_raw(&mut self.conn)
+            .map_err(|source| PgError::Query { context: "starting the sales COPY", target: target.clone(), source })?;
+
+        let mut chunk = SaleColumns::with_capacity(chunk_rows);
+        let mut line = Vec::with_capacity(64);
+        let mut rows = 0_u64;
+        loop {
+            line.clear();
+            let read = reader.read_until(b'\n', &mut line).map_err(|e| PgError::CopyRow {
+                row: rows + 1,
+                target: target.clone(),
+                reason: format!("reading the stream failed: {e}"),
+            })?;
+            if read == 0 {
+                break;
+            }
+
+            rows += 1;
+            let (product_id, region_id, month, quantity) = parse_sale_line(&line)
+                .map_err(|reason| PgError::CopyRow { row: rows, target: target.clone(), reason })?;
+            chunk.push(product_id, region_id, month, quantity);
+
+            if chunk.len() >= chunk_rows {
+                on_chunk(&chunk).map_err(PgError::Consumer)?;
+                chunk.clear();
+            }
+        }
+
+        if !chunk.is_empty() {
+            on_chunk(&chunk).map_err(PgError::Consumer)?;
+        }
+        Ok(rows)
+    }
+
+    fn query_error(&self, context: &'static str, source: diesel::result::Error) -> PgError {
+        PgError::Query { context, target: self.target.to_string(), source }
+    }
+}
+
+impl SalesSource for PgRepository {
+    type Error = PgError;
+
+    fn regions(&mut self) -> Result<Vec<Region>, PgError> {
+        PgRepository::regions(self)
+    }
+
+    fn products(&mut self) -> Result<Vec<Product>, PgError> {
+        PgRepository::products(self)
+    }
+
+    fn stream_sales(
+        &mut self,
+        chunk_rows: usize,
+        on_chunk: &mut dyn FnMut(&SaleColumns) -> Result<(), ChunkError>,
+    ) -> Result<u64, PgError> {
+        PgRepository::stream_sales(self, chunk_rows, on_chunk)
+    }
+}
+
+/// Keeps the first line of a driver message; libpq appends hints on
+/// further lines.
+fn first_line(message: &str) -> String {
+    message.lines().next().unwrap_or_default().trim().to_owned()
+}

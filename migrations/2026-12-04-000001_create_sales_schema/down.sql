@@ -1,0 +1,3 @@
+DROP TABLE ventes;
+DROP TABLE produits;
+DROP TABLE regions;
