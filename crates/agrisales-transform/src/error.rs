@@ -1,0 +1,36 @@
+use thiserror::Error;
+
+/// Errors of the aggregation engine.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum TransformError {
+    /// A sale names a product absent from the product list.
+    #[error("sale {row} of the chunk names product {product_id}, which is not in the product list; reload the products")]
+    UnknownProduct {
+        /// Zero-based position of the sale in its chunk.
+        row: usize,
+        /// The unknown `id_produit`.
+        product_id: i32,
+    },
+
+    /// A sale names a region absent from the region list.
+    #[error("sale {row} of the chunk names region {region_id}, which is not in the region list; reload the regions")]
+    UnknownRegion {
+        /// Zero-based position of the sale in its chunk.
+        row: usize,
+        /// The unknown `region_vente`.
+        region_id: i32,
+    },
+
+    /// Two entries of a reference list share an id.
+    #[error("{list} list contains id {id} twice")]
+    DuplicateId {
+        /// "product" or "region".
+        list: &'static str,
+        /// The repeated id.
+        id: i32,
+    },
+
+    /// The columns of a chunk have different lengths.
+    #[error("chunk columns have different lengths: {0}")]
+    RaggedChunk(String),
+}
