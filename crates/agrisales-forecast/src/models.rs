@@ -1,0 +1,172 @@
+//! The forecasting models behind the [`Forecaster`] trait.
+
+use agrisales_domain::ProductRegionSeries;
+use linfa::Dataset;
+use linfa::traits::{Fit, Predict};
+use linfa_linear::LinearRegression;
+use ndarray::Array1;
+
+use crate::features::{FeatureSpec, grid_rows, rank_with_intercept};
+use crate::ForecastError;
+
+/// A model that forecasts a product's monthly total over all regions.
+///
+/// `forecast` fits on the whole of `history` each time it is called: a
+/// backtest calls it on truncated histories. Implementations are pure
+/// and deterministic.
+pub trait Forecaster {
+    /// The name stored in the `modèle` field of forecast documents.
+    fn name(&self) -> &'static str;
+
+    /// Minimum number of months of history `forecast` accepts.
+    fn min_history(&self) -> usize;
+
+    /// Returns the forecast total, in kilograms, for each of the `horizon`
+    /// months after the last month of `history`. Values may be negative
+    /// for regression models; callers clamp them.
+    fn forecast(&self, history: &ProductRegionSeries, horizon: usize) -> Result<Vec<f64>, ForecastError>;
+}
+
+/// Ordinary least squares (linfa-linear) per product on one row per
+/// (month, region): month-of-year and region dummies, and optionally a
+/// linear trend. Regions are pooled, so a region with little history
+/// borrows the seasonal profile of the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeasonRegionOls {
+    /// Whether to include a linear trend in years.
+    pub trend: bool,
+}
+
+impl Forecaster for SeasonRegionOls {
+    fn name(&self) -> &'static str {
+        if self.trend { "ols_saison_region_tendance" } else { "ols_saison_region" }
+    }
+
+    fn min_history(&self) -> usize {
+        3
+    }
+
+    fn forecast(&self, history: &ProductRegionSeries, horizon: usize) -> Result<Vec<f64>, ForecastError> {
+        check_shape(history)?;
+        if history.months < self.min_history() {
+            return Err(ForecastError::TooShort {
+                product_id: history.product_id,
+                model: self.name(),
+                months: history.months,
+                required: self.min_history(),
+            });
+        }
+
+        let regions = history.region_ids.len();
+        let rows = grid_rows(0..history.months, regions);
+        let mut spec = FeatureSpec::new(history.first_month, history.months, regions, self.trend);
+        let mut x = spec.design(&rows);
+
+        // With fewer than 13 months each month of year appears once, so a
+        // trend is collinear with the month dummies: drop it then.
+        if rank_with_intercept(&x) < spec.columns() + 1 && self.trend {
+            spec = FeatureSpec::new(history.first_month, history.months, regions, false);
+            x = spec.design(&rows);
+        }
+        let rank = rank_with_intercept(&x);
+        if rank < spec.columns() + 1 {
+            return Err(ForecastError::RankDeficient {
+                product_id: history.product_id,
+                model: self.name(),
+                rank,
+                columns: spec.columns() + 1,
+            });
+        }
+
+        let y = Array1::from_vec(history.quantity_kg.clone());
+        let model = LinearRegression::new().fit(&Dataset::new(x, y)).map_err(|e| ForecastError::Fit {
+            product_id: history.product_id,
+            model: self.name(),
+            message: e.to_string(),
+        })?;
+
+        let future = grid_rows(history.months..history.months + horizon, regions);
+        let predicted = model.predict(&spec.design(&future));
+        Ok(predicted.as_slice().unwrap_or(&[]).chunks(regions.max(1)).map(|row| row.iter().sum()).collect())
+    }
+}
+
+/// Seasonal naive baseline: each month repeats the total of the same month
+/// one year earlier.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SeasonalNaive;
+
+impl Forecaster for SeasonalNaive {
+    fn name(&self) -> &'static str {
+        "naif_saisonnier"
+    }
+
+    fn min_history(&self) -> usize {
+        12
+    }
+
+    fn forecast(&self, history: &ProductRegionSeries, horizon: usize) -> Result<Vec<f64>, ForecastError> {
+        check_shape(history)?;
+        if history.months < self.min_history() {
+            return Err(ForecastError::TooShort {
+                product_id: history.product_id,
+                model: self.name(),
+                months: history.months,
+                required: self.min_history(),
+            });
+        }
+        let totals = history.totals();
+        let n = totals.len();
+        // Month n + h − 1 repeats month n + h − 13; past 12 months it
+        // repeats the same month of the last observed year.
+        Ok((0..horizon).map(|h| totals[n - 12 + h % 12]).collect())
+    }
+}
+
+/// Historical mean baseline: every month gets the mean monthly total.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HistoricalMean;
+
+impl Forecaster for HistoricalMean {
+    fn name(&self) -> &'static str {
+        "moyenne_historique"
+    }
+
+    fn min_history(&self) -> usize {
+        1
+    }
+
+    fn forecast(&self, history: &ProductRegionSeries, horizon: usize) -> Result<Vec<f64>, ForecastError> {
+        check_shape(history)?;
+        let totals = history.totals();
+        if totals.is_empty() {
+            return Err(ForecastError::TooShort { product_id: history.product_id, model: self.name(), months: 0, required: 1 });
+        }
+        let mean = totals.iter().sum::<f64>() / totals.len() as f64;
+        Ok(vec![mean; horizon])
+    }
+}
+
+pub(crate) fn check_shape(series: &ProductRegionSeries) -> Result<(), ForecastError> {
+    if series.quantity_kg.len() != series.months * series.region_ids.len() || series.region_ids.is_empty() {
+        return Err(ForecastError::Shape {
+            product_id: series.product_id,
+            values: series.quantity_kg.len(),
+            months: series.months,
+            regions: series.region_ids.len(),
+        });
+    }
+    Ok(())
+}
+
+/// Returns the first `months` months of `series`.
+pub(crate) fn truncate(series: &ProductRegionSeries, months: usize) -> ProductRegionSeries {
+    let months = months.min(series.months);
+    ProductRegionSeries {
+        product_id: series.product_id,
+        region_ids: series.region_ids.clone(),
+        first_month: series.first_month,
+        months,
+        quantity_kg: series.quantity_kg[..months * series.region_ids.len()].to_vec(),
+    }
+}

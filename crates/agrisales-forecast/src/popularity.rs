@@ -1,0 +1,264 @@
+//! Product forecasts for the months after the data, with intervals and
+//! popularity ranks.
+
+use std::collections::HashMap;
+
+use agrisales_domain::{Product, ProductForecast, ProductRegionSeries, YearMonth};
+
+use crate::backtest::{Backtest, backtest, quantile};
+use crate::models::{HistoricalMean, SeasonRegionOls, SeasonalNaive};
+use crate::Forecaster;
+
+/// Settings of [`forecast_products`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForecastConfig {
+    /// Months forecast after the last month with sales. Default: 3.
+    pub horizon: usize,
+    /// Months at the end of each series used as backtest origins.
+    /// Default: 12.
+    pub backtest_window: usize,
+    /// Nominal coverage of the prediction interval. Default: 0.8.
+    pub interval_level: f64,
+}
+
+impl Default for ForecastConfig {
+    fn default() -> Self {
+        Self { horizon: 3, backtest_window: 12, interval_level: 0.8 }
+    }
+}
+
+/// Model name stored for products without any sale.
+pub const NO_HISTORY_MODEL: &str = "sans_historique";
+
+/// Forecasts every product of `products` for the `config.horizon` months
+/// after `last_month`, and ranks them.
+///
+/// For each product with a series, the OLS model (with and without trend)
+/// and the seasonal naive and historical mean baselines are backtested;
+/// the one with the lowest MASE is chosen (ties go to the simpler model:
+/// baselines first). Without enough history for a backtest, the OLS model
+/// is used when it fits, else the historical mean. Products without a
+/// series forecast 0 with model [`NO_HISTORY_MODEL`].
+///
+/// The interval is the point forecast plus the empirical
+/// `(1 − level) / 2` and `(1 + level) / 2` quantiles of the chosen model's
+/// backtest errors at that horizon (all horizons pooled when a horizon has
+/// fewer than 5 errors). Negative values are clamped to 0 and
+/// `clamped_at_zero` says so.
+///
+/// Ranks use competition ranking ("1224"): equal forecasts share a rank,
+/// ordered by product id within a tie.
+pub fn forecast_products(
+    series: &[ProductRegionSeries],
+    products: &[Product],
+    last_month: YearMonth,
+    config: &ForecastConfig,
+) -> Vec<ProductForecast> {
+    let by_product: HashMap<i32, &ProductRegionSeries> = series.iter().map(|s| (s.product_id, s)).collect();
+
+    let mut forecasts = Vec::with_capacity(products.len() * config.horizon);
+    for product in products {
+        let months = (1..=config.horizon).map(|h| (h, last_month.plus(h as i32)));
+        match by_product.get(&product.id) {
+            Some(history) => forecasts.extend(forecast_one(product, history, last_month, config)),
+            None => forecasts.extend(months.map(|(h, month)| empty_forecast(product, month, h, config))),
+        }
+    }
+
+    assign_ranks(&mut forecasts);
+    forecasts
+}
+
+fn forecast_one(
+    product: &Product,
+    history: &ProductRegionSeries,
+    last_month: YearMonth,
+    config: &ForecastConfig,
+) -> Vec<ProductForecast> {
+    let candidates: [&dyn Forecaster; 4] =
+        [&SeasonalNaive, &HistoricalMean, &SeasonRegionOls { trend: false }, &SeasonRegionOls { trend: true }];
+
+    // A series that ends before the last month with sales of any product
+    // cannot happen (series run to the common last month), but guard the
+    // horizon arithmetic anyway.
+    let gap = (last_month.ordinal() - history.last_month().ordinal()).max(0) as usize;
+    let steps = config.horizon + gap;
+
+    let mut best: Option<(&dyn Forecaster, Backtest, f64)> = None;
+    for model in candidates {
+        let result = backtest(model, history, config.backtest_window, config.horizon);
+        if let Some(mase) = result.mase() {
+            if best.as_ref().is_none_or(|(_, _, best_mase)| mase < *best_mase) {
+                best = Some((model, result, mase));
+            }
+        }
+    }
+
+    let (model, errors, mase, points) = match best.and_then(|(m, b, s)| m.forecast(history, steps).ok().map(|p| (m, b, s, p))) {
+        Some((model, backtest, mase, points)) => (model.name(), backtest.errors, Some(mase), points),
+        None => fallback(history, steps),
+    };
+
+    let spread = interval_spread(&errors, history, config.interval_level);
+    (1..=config.horizon)
+        .map(|h| {
+            let raw = points.get(gap + h - 1).copied().unwrap_or(0.0);
+            let (low_error, high_error) = spread(h);
+            let quantity = raw.max(0.0);
+            let lower = (raw + low_error).max(0.0).min(quantity);
+            let upper = (raw + high_error).max(quantity);
+            ProductForecast {
+                product_id: product.id,
+                product_name: product.name.clone(),
+                category: product.category.clone(),
+                month: last_month.plus(h as i32),
+                horizon: h as u32,
+                quantity,
+                lower,
+                upper,
+                interval_level: config.interval_level,
+                popularity_rank: 0,
+                category_rank: 0,
+                model: model.to_owned(),
+                backtest_mase: mase,
+                clamped_at_zero: raw < 0.0,
+            }
+        })
+        .collect()
+}
+
+/// Model choice when no candidate has a backtest score.
+fn fallback(history: &ProductRegionSeries, steps: usize) -> (&'static str, Vec<(usize, f64)>, Option<f64>, Vec<f64>) {
+    let ols = SeasonRegionOls { trend: false };
+    match ols.forecast(history, steps) {
+        Ok(points) => (ols.name(), Vec::new(), None, points),
+        Err(_) => {
+            let points = HistoricalMean.forecast(history, steps).unwrap_or_else(|_| vec![0.0; steps]);
+            (HistoricalMean.name(), Vec::new(), None, points)
+        }
+    }
+}
+
+/// Returns a function from horizon to (low, high) error quantiles.
+///
+/// Without backtest errors, the spread falls back to a normal
+/// approximation on the monthly totals: ±z × standard deviation, where z
+/// is the normal quantile of the level.
+fn interval_spread<'a>(
+    errors: &'a [(usize, f64)],
+    history: &ProductRegionSeries,
+    level: f64,
+) -> impl Fn(usize) -> (f64, f64) + 'a {
+    let low_q = (1.0 - level) / 2.0;
+    let high_q = (1.0 + level) / 2.0;
+    let all: Vec<f64> = errors.iter().map(|(_, e)| *e).collect();
+
+    let totals = history.totals();
+    let mean = totals.iter().sum::<f64>() / totals.len().max(1) as f64;
+    let deviation = (totals.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / totals.len().max(1) as f64).sqrt();
+    let z = normal_quantile(high_q);
+
+    move |h| {
+        let at_horizon: Vec<f64> = errors.iter().filter(|(eh, _)| *eh == h).map(|(_, e)| *e).collect();
+        let pool = if at_horizon.len() >= 5 { &at_horizon } else { &all };
+        match (quantile(pool, low_q), quantile(pool, high_q)) {
+            (Some(low), Some(high)) => (low.min(0.0), high.max(0.0)),
+            _ => (-z * deviation, z * deviation),
+        }
+    }
+}
+
+/// Quantile of the standard normal distribution (Acklam's rational
+/// approximation, relative error below 1.2e-9).
+fn normal_quantile(p: f64) -> f64 {
+    const A: [f64; 6] = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.383577518672690e2, -3.066479806614716e1, 2.506628277459239];
+    const B: [f64; 5] = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
+    const C: [f64; 6] = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+    const D: [f64; 4] = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
+    let p = p.clamp(1e-12, 1.0 - 1e-12);
+    let tail = |q: f64| {
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5]) / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    };
+    if p < 0.02425 {
+        tail((-2.0 * p.ln()).sqrt())
+    } else if p > 1.0 - 0.02425 {
+        -tail((-2.0 * (1.0 - p).ln()).sqrt())
+    } else {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    }
+}
+
+fn empty_forecast(product: &Product, month: YearMonth, horizon: usize, config: &ForecastConfig) -> ProductForecast {
+    ProductForecast {
+        product_id: product.id,
+        product_name: product.name.clone(),
+        category: product.category.clone(),
+        month,
+        horizon: horizon as u32,
+        quantity: 0.0,
+        lower: 0.0,
+        upper: 0.0,
+        interval_level: config.interval_level,
+        popularity_rank: 0,
+        category_rank: 0,
+        model: NO_HISTORY_MODEL.to_owned(),
+        backtest_mase: None,
+        clamped_at_zero: false,
+    }
+}
+
+/// Fills `popularity_rank` (per month) and `category_rank` (per month and
+/// category) by descending quantity, with competition ranking.
+fn assign_ranks(forecasts: &mut [ProductForecast]) {
+    let mut order: Vec<usize> = (0..forecasts.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (fa, fb) = (&forecasts[a], &forecasts[b]);
+        fa.month
+            .cmp(&fb.month)
+            .then(fb.quantity.total_cmp(&fa.quantity))
+            .then(fa.product_id.cmp(&fb.product_id))
+    });
+
+    let mut overall: HashMap<YearMonth, (u32, u32, f64)> = HashMap::new();
+    let mut in_category: HashMap<(YearMonth, String), (u32, u32, f64)> = HashMap::new();
+    for index in order {
+        let month = forecasts[index].month;
+        let quantity = forecasts[index].quantity;
+        forecasts[index].popularity_rank = next_rank(overall.entry(month).or_insert((0, 0, f64::NAN)), quantity);
+        let key = (month, forecasts[index].category.clone());
+        forecasts[index].category_rank = next_rank(in_category.entry(key).or_insert((0, 0, f64::NAN)), quantity);
+    }
+}
+
+/// Advances a (seen, rank, last quantity) counter in descending order and
+/// returns the rank of `quantity`.
+fn next_rank(state: &mut (u32, u32, f64), quantity: f64) -> u32 {
+    let (seen, rank, last) = state;
+    *seen += 1;
+    if quantity != *last {
+        *rank = *seen;
+        *last = quantity;
+    }
+    *rank
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normal_quantile_matches_table() {
+        assert!((normal_quantile(0.9) - 1.281_551_565_5).abs() < 1e-8);
+        assert!(normal_quantile(0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn ties_share_a_rank() {
+        let mut state = (0, 0, f64::NAN);
+        let ranks: Vec<u32> = [10.0, 5.0, 5.0, 1.0].iter().map(|&q| next_rank(&mut state, q)).collect();
+        assert_eq!(ranks, vec![1, 2, 2, 4]);
+    }
+}
