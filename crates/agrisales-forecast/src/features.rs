@@ -68,32 +68,35 @@ pub fn grid_rows(months: std::ops::Range<usize>, regions: usize) -> Vec<(usize, 
     months.flat_map(|m| (0..regions).map(move |r| (m, r))).collect()
 }
 
-/// Returns the numerical rank of `x` with an intercept column appended,
-/// by Gaussian elimination with partial pivoting (relative tolerance 1e-9).
+/// Returns the numerical rank of `x` with an intercept column appended.
+///
+/// Works on the Gram matrix XᵀX (as many rows as columns, so cheap for
+/// tall designs), by Gaussian elimination with partial pivoting; a pivot
+/// below 1e-10 × the largest diagonal entry counts as zero.
 pub fn rank_with_intercept(x: &Array2<f64>) -> usize {
     let (rows, cols) = x.dim();
-    let mut m = Array2::ones((rows, cols + 1));
-    m.slice_mut(ndarray::s![.., ..cols]).assign(x);
+    let mut augmented = Array2::ones((rows, cols + 1));
+    augmented.slice_mut(ndarray::s![.., ..cols]).assign(x);
+    let mut gram = augmented.t().dot(&augmented);
 
-    let scale = m.iter().fold(0.0_f64, |acc, v| acc.max(v.abs())).max(1.0);
+    let size = cols + 1;
+    let tolerance = 1e-10 * gram.diag().iter().fold(0.0_f64, |acc, v| acc.max(v.abs())).max(f64::MIN_POSITIVE);
     let mut rank = 0;
-    for col in 0..=cols {
-        if rank == rows {
+    for col in 0..size {
+        let Some(pivot) = (rank..size).max_by(|&a, &b| gram[[a, col]].abs().total_cmp(&gram[[b, col]].abs())) else {
             break;
-        }
-        let pivot = (rank..rows).max_by(|&a, &b| m[[a, col]].abs().total_cmp(&m[[b, col]].abs()));
-        let Some(pivot) = pivot else { break };
-        if m[[pivot, col]].abs() <= 1e-9 * scale {
+        };
+        if gram[[pivot, col]].abs() <= tolerance {
             continue;
         }
-        for k in 0..=cols {
-            m.swap([rank, k], [pivot, k]);
+        for k in 0..size {
+            gram.swap([rank, k], [pivot, k]);
         }
-        for r in rank + 1..rows {
-            let factor = m[[r, col]] / m[[rank, col]];
+        for r in rank + 1..size {
+            let factor = gram[[r, col]] / gram[[rank, col]];
             if factor != 0.0 {
-                for k in col..=cols {
-                    m[[r, k]] -= factor * m[[rank, k]];
+                for k in col..size {
+                    gram[[r, k]] -= factor * gram[[rank, k]];
                 }
             }
         }

@@ -37,9 +37,9 @@ pub fn forecast_document(forecast: &ProductForecast) -> Document {
         "catégorie": &forecast.category,
         "mois": forecast.month.to_string(),
         "horizon": i32::try_from(forecast.horizon).unwrap_or(i32::MAX),
-        "quantité_prévue": forecast.quantity,
-        "borne_basse": forecast.lower,
-        "borne_haute": forecast.upper,
+        "quantité_prévue": to_gram(forecast.quantity),
+        "borne_basse": to_gram(forecast.lower),
+        "borne_haute": to_gram(forecast.upper),
         "niveau_intervalle": forecast.interval_level,
         "rang_popularité": i32::try_from(forecast.popularity_rank).unwrap_or(i32::MAX),
         "rang_catégorie": i32::try_from(forecast.category_rank).unwrap_or(i32::MAX),
@@ -88,6 +88,13 @@ pub fn forecast_from_document(document: &Document) -> Result<ProductForecast, St
         backtest_mase: nullable_double(document, "score_backtest")?,
         clamped_at_zero: document.get_bool("valeur_plancher").map_err(|e| format!("valeur_plancher: {e}"))?,
     })
+}
+
+/// Rounds kilograms to the gram: model output has no meaning beyond.
+/// Rounding is monotonic, so `borne_basse ≤ quantité_prévue ≤ borne_haute`
+/// still holds.
+fn to_gram(kg: f64) -> f64 {
+    (kg * 1000.0).round() / 1000.0
 }
 
 fn decimal(text: &str) -> Bson {

@@ -172,16 +172,18 @@ impl PgRepository {
 
     /// Runs `work` in a transaction: every change it makes is committed
     /// when it returns `Ok`, and none when it returns `Err`.
-    pub fn transaction<T>(&mut self, work: impl FnOnce(&mut Self) -> Result<T, PgError>) -> Result<T, PgError> {
+    pub fn transaction<T, E: From<PgError>>(&mut self, work: impl FnOnce(&mut Self) -> Result<T, E>) -> Result<T, E> {
         // Diesel's closure-based `transaction` lends out only the connection;
         // `work` needs the whole repository, so drive the manager directly.
         TransactionManagerOf::begin_transaction(&mut self.conn)
-            .map_err(|source| self.query_error("starting a transaction", source))?;
+            .map_err(|source| self.query_error("starting a transaction", source))
+            .map_err(E::from)?;
 
         match work(self) {
             Ok(value) => {
                 TransactionManagerOf::commit_transaction(&mut self.conn)
-                    .map_err(|source| self.query_error("committing a transaction", source))?;
+                    .map_err(|source| self.query_error("committing a transaction", source))
+                    .map_err(E::from)?;
                 Ok(value)
             }
             Err(error) => {

@@ -1,0 +1,141 @@
+//! The main job: prepare PostgreSQL, fill it with generated sales when it
+//! is empty, run the ETL into MongoDB and print a summary.
+//!
+//! ```text
+//! cargo run --release --example etl -- [--rows N] [--reseed] [--seed S]
+//!     [--database-url URL] [--mongodb-uri URI] [--mongodb-database NAME]
+//! ```
+
+mod common;
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use agrisales::datagen::GeneratorConfig;
+use agrisales::etl::{EtlConfig, EtlError, EtlReport, Settings, run_etl, seed_database};
+use agrisales::mongo::MongoStore;
+use agrisales::postgres::PgRepository;
+use clap::Parser;
+
+/// Extract agricultural sales from PostgreSQL, aggregate them by month,
+/// region and category, forecast product popularity, and load both into
+/// MongoDB.
+#[derive(Debug, Parser)]
+#[command(name = "etl")]
+struct Args {
+    /// Number of sales to generate when the database is empty (or with --reseed).
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    rows: u64,
+
+    /// Replace the content of regions, produits and ventes by generated data.
+    #[arg(long)]
+    reseed: bool,
+
+    /// Seed of the data generator; the same seed gives the same sales.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+
+    /// Number of months of generated sales, starting January 2023.
+    #[arg(long, default_value_t = 36, value_parser = clap::value_parser!(u32).range(1..=600))]
+    months: u32,
+
+    /// PostgreSQL URL [env: DATABASE_URL] [default: postgres://postgres@127.0.0.1:5432/ventes_agricoles].
+    #[arg(long)]
+    database_url: Option<String>,
+
+    /// MongoDB connection string [env: MONGODB_URI] [default: mongodb://127.0.0.1:27017].
+    #[arg(long)]
+    mongodb_uri: Option<String>,
+
+    /// MongoDB database [env: MONGODB_DATABASE] [default: ventes_agricoles].
+    #[arg(long)]
+    mongodb_database: Option<String>,
+
+    /// Sales per chunk streamed from PostgreSQL.
+    #[arg(long, default_value_t = 65_536, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    chunk_rows: u64,
+}
+
+fn main() -> ExitCode {
+    common::init_logging();
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            common::print_error(&error);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), EtlError> {
+    let started = Instant::now();
+    let settings = Settings::resolve(args.database_url.clone(), args.mongodb_uri.clone(), args.mongodb_database.clone());
+
+    let mut repo = PgRepository::connect_or_create(&settings.database_url)?;
+    println!("PostgreSQL  {}", repo.target());
+    let applied = repo.run_migrations()?;
+    if !applied.is_empty() {
+        println!("migrations  applied {}", applied.join(", "));
+    }
+
+    // Connect to MongoDB before seeding so a wrong URI fails in seconds.
+    let mut store = MongoStore::connect(&settings.mongodb_uri, &settings.mongodb_database)?;
+    println!("MongoDB     {}", store.target());
+    store.ensure_collections()?;
+
+    let seed_started = Instant::now();
+    let counts = repo.counts()?;
+    let empty = counts.regions == 0 && counts.products == 0 && counts.sales == 0;
+    let mut seeded = None;
+    if args.reseed || empty {
+        let config = GeneratorConfig { seed: args.seed, rows: args.rows, months: args.months, ..GeneratorConfig::default() };
+        let bar = common::progress_bar("generate + COPY ventes", Some(args.rows));
+        let rows = seed_database(&mut repo, &config, |done| bar.set_position(done))?;
+        bar.finish_and_clear();
+        seeded = Some(rows);
+    } else {
+        println!(
+            "data        using existing rows ({} regions, {} products, {} sales); pass --reseed to replace them",
+            counts.regions, counts.products, counts.sales
+        );
+        if counts.sales == 0 {
+            println!("warning     ventes is empty: the collections will be emptied and no forecast made");
+        }
+    }
+    let seed_time = seed_started.elapsed();
+
+    let expected_sales = repo.counts()?.sales;
+    let config = EtlConfig {
+        chunk_rows: args.chunk_rows as usize,
+        expected_sales: Some(u64::try_from(expected_sales).unwrap_or(0)),
+        ..EtlConfig::default()
+    };
+    let report = run_etl(&mut repo, &mut store, &config, &mut common::ProgressBars::default())?;
+
+    print_summary(&report, seeded, seed_time, started.elapsed());
+    Ok(())
+}
+
+fn print_summary(report: &EtlReport, seeded: Option<u64>, seed_time: std::time::Duration, total: std::time::Duration) {
+    println!();
+    if let Some(rows) = seeded {
+        println!("{:<28} {:>10.2} s   {rows} sales generated", "seed PostgreSQL", seed_time.as_secs_f64());
+    }
+    for (stage, elapsed) in &report.timings {
+        println!("{:<28} {:>10.2} s", stage.label(), elapsed.as_secs_f64());
+    }
+    println!("{:<28} {:>10.2} s", "total", total.as_secs_f64());
+    println!();
+    if let Some(last) = report.last_month {
+        println!("last month with sales: {last}; forecasts cover the next 3 months");
+    }
+    println!(
+        "sales_read={} aggregates_written={} aggregates_deleted={} forecasts_written={} forecasts_deleted={}",
+        report.sales_read,
+        report.aggregates_written,
+        report.aggregates_deleted,
+        report.forecasts_written,
+        report.forecasts_deleted
+    );
+}
