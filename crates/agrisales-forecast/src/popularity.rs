@@ -87,17 +87,20 @@ fn forecast_one(
     let mut best: Option<(&dyn Forecaster, Backtest, f64)> = None;
     for model in candidates {
         let result = backtest(model, history, config.backtest_window, config.horizon);
-        if let Some(mase) = result.mase() {
-            if best.as_ref().is_none_or(|(_, _, best_mase)| mase < *best_mase) {
-                best = Some((model, result, mase));
-            }
+        if let Some(mase) = result.mase()
+            && best.as_ref().is_none_or(|(_, _, best_mase)| mase < *best_mase)
+        {
+            best = Some((model, result, mase));
         }
     }
 
-    let (model, errors, mase, points) = match best.and_then(|(m, b, s)| m.forecast(history, steps).ok().map(|p| (m, b, s, p))) {
-        Some((model, backtest, mase, points)) => (model.name(), backtest.errors, Some(mase), points),
-        None => fallback(history, steps),
-    };
+    let choice = best
+        .and_then(|(model, backtest, mase)| {
+            let points = model.forecast(history, steps).ok()?;
+            Some(Choice { model: model.name(), errors: backtest.errors, mase: Some(mase), points })
+        })
+        .unwrap_or_else(|| fallback(history, steps));
+    let Choice { model, errors, mase, points } = choice;
 
     let spread = interval_spread(&errors, history, config.interval_level);
     (1..=config.horizon)
@@ -127,14 +130,24 @@ fn forecast_one(
         .collect()
 }
 
+/// The model chosen for one product and what it produced.
+struct Choice {
+    model: &'static str,
+    /// Backtest `(horizon, actual − forecast)` errors, kilograms.
+    errors: Vec<(usize, f64)>,
+    mase: Option<f64>,
+    /// Raw forecasts for the months after the series, kilograms.
+    points: Vec<f64>,
+}
+
 /// Model choice when no candidate has a backtest score.
-fn fallback(history: &ProductRegionSeries, steps: usize) -> (&'static str, Vec<(usize, f64)>, Option<f64>, Vec<f64>) {
+fn fallback(history: &ProductRegionSeries, steps: usize) -> Choice {
     let ols = SeasonRegionOls { trend: false };
     match ols.forecast(history, steps) {
-        Ok(points) => (ols.name(), Vec::new(), None, points),
+        Ok(points) => Choice { model: ols.name(), errors: Vec::new(), mase: None, points },
         Err(_) => {
             let points = HistoricalMean.forecast(history, steps).unwrap_or_else(|_| vec![0.0; steps]);
-            (HistoricalMean.name(), Vec::new(), None, points)
+            Choice { model: HistoricalMean.name(), errors: Vec::new(), mase: None, points }
         }
     }
 }
@@ -171,7 +184,7 @@ fn interval_spread<'a>(
 /// Quantile of the standard normal distribution (Acklam's rational
 /// approximation, relative error below 1.2e-9).
 fn normal_quantile(p: f64) -> f64 {
-    const A: [f64; 6] = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.383577518672690e2, -3.066479806614716e1, 2.506628277459239];
+    const A: [f64; 6] = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
     const B: [f64; 5] = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
     const C: [f64; 6] = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
     const D: [f64; 4] = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];

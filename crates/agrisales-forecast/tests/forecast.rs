@@ -103,7 +103,7 @@ fn constant_series_forecasts_the_constant() {
         months: 30,
         quantity_kg: vec![50.0; 30],
     };
-    let forecasts = forecast_products(&[series.clone()], &[product(1, "x")], series.last_month(), &ForecastConfig::default());
+    let forecasts = forecast_products(std::slice::from_ref(&series), &[product(1, "x")], series.last_month(), &ForecastConfig::default());
     for f in &forecasts {
         assert!((f.quantity - 50.0).abs() < 1e-6, "{f:?}");
         assert!(f.lower <= f.quantity && f.upper >= f.quantity);
@@ -115,7 +115,7 @@ fn collapsing_series_is_clamped_at_zero() {
     // Sales fall by 10 kg a month: a trend model goes negative.
     let quantity_kg: Vec<f64> = (0..30).map(|m| (300.0 - 10.0 * m as f64).max(0.0)).collect();
     let series = ProductRegionSeries { product_id: 1, region_ids: vec![1], first_month: month("2023-01"), months: 30, quantity_kg };
-    let forecasts = forecast_products(&[series.clone()], &[product(1, "x")], series.last_month(), &ForecastConfig::default());
+    let forecasts = forecast_products(std::slice::from_ref(&series), &[product(1, "x")], series.last_month(), &ForecastConfig::default());
     for f in &forecasts {
         assert!(f.quantity >= 0.0 && f.lower >= 0.0, "{f:?}");
     }

@@ -29,9 +29,9 @@ pub enum MongoError {
         context: String,
         /// `host:port/database` of the server.
         target: String,
-        /// The driver's error.
+        /// The driver's error, boxed because it is large.
         #[source]
-        source: mongodb::error::Error,
+        source: Box<mongodb::error::Error>,
     },
 
     /// The server rejected some documents of a batch.

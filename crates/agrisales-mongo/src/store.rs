@@ -188,10 +188,10 @@ impl MongoStore {
         let mut stale = Vec::new();
         for stored in cursor {
             let stored = stored.map_err(|source| self.command_error(&format!("reading keys of {collection}"), source))?;
-            if !wanted.contains(&key_string(&stored, key_fields)) {
-                if let Some(id) = stored.get("_id") {
-                    stale.push(id.clone());
-                }
+            if !wanted.contains(&key_string(&stored, key_fields))
+                && let Some(id) = stored.get("_id")
+            {
+                stale.push(id.clone());
             }
         }
 
@@ -269,7 +269,7 @@ impl MongoStore {
     }
 
     fn command_error(&self, context: &str, source: mongodb::error::Error) -> MongoError {
-        MongoError::Command { context: context.to_owned(), target: self.target.clone(), source }
+        MongoError::Command { context: context.to_owned(), target: self.target.clone(), source: Box::new(source) }
     }
 }
 

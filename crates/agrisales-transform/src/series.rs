@@ -57,8 +57,8 @@ impl SeriesBuilder {
 
         let (low, high) = month_bounds(&chunk.month);
         self.grid.cover(low, high);
-        for row in 0..chunk.len() {
-            self.grid.add(chunk.month[row], cells[row], chunk.quantity_milli[row], 0);
+        for ((&month, &cell), &quantity) in chunk.month.iter().zip(&cells).zip(&chunk.quantity_milli) {
+            self.grid.add(month, cell, quantity, 0);
         }
         Ok(())
     }
