@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the main job on a fresh Debian machine: installs what is missing,
 # starts PostgreSQL and a MongoDB-compatible server when they do not
-# answer, then runs `cargo run --release --example etl` with the given
+# accept connections, then runs `cargo run --release --example etl` with the given
 # arguments. A MongoDB server it starts keeps its data in
 # ${AGRISALES_MONGO_DATA:-$HOME/.local/share/agrisales/secantus-data} and
 # stops when the job ends.

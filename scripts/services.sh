@@ -3,8 +3,8 @@
 # MongoDB-wire-compatible server). Source this file; it defines functions
 # and changes nothing by itself. With Docker, use `docker compose up -d`.
 #
-# Servers are only started on 127.0.0.1, and only when nothing answers on
-# their port already. A server this file starts is recorded so that
+# Servers are only started on 127.0.0.1, and only when nothing accepts
+# connections on their port already. A server this file starts is recorded so that
 # `agrisales_stop_started` stops exactly that process.
 
 AGRISALES_SECANTUS_VERSION="0.5.3-beta.196"
@@ -50,10 +50,11 @@ agrisales_install_secantus() {
     cargo install secantus-mdb --version "=$AGRISALES_SECANTUS_VERSION" --ignore-rust-version --locked --quiet
 }
 
-# Makes sure PostgreSQL answers on 127.0.0.1:5432, starting the local
+# Makes sure PostgreSQL accepts connections on 127.0.0.1:5432, starting the local
 # Debian cluster when it does not.
 agrisales_start_postgres() {
     if agrisales_port_open 5432; then
+        agrisales_log "using the server already listening on 127.0.0.1:5432"
         return 0
     fi
     if ! command -v pg_ctlcluster >/dev/null || [ -z "$(ls /etc/postgresql 2>/dev/null)" ]; then
@@ -72,11 +73,12 @@ agrisales_start_postgres() {
     return 1
 }
 
-# Makes sure a MongoDB-compatible server answers on 127.0.0.1:27017,
+# Makes sure a MongoDB-compatible server accepts connections on 127.0.0.1:27017,
 # starting secantusd-rs with storage in $1 when nothing does.
 agrisales_start_mongodb() {
     local storage="$1"
     if agrisales_port_open 27017; then
+        agrisales_log "using the server already listening on 127.0.0.1:27017"
         return 0
     fi
     agrisales_install_secantus

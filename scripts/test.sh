@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the test suite on a fresh Debian machine: installs what is missing,
 # starts PostgreSQL and a MongoDB-compatible server when they do not
-# answer (a server it starts is stopped at the end), then runs
+# accept connections (a server it starts is stopped at the end), then runs
 # `cargo test --workspace`. Extra arguments go to cargo test.
 set -euo pipefail
 cd "$(dirname "$0")/.."

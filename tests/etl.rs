@@ -67,7 +67,7 @@ struct SqlGroup {
     nombre: i64,
 }
 
-/// The reference: PostgreSQL's own GROUP BY over the same rows, with money
+/// Computes the reference: PostgreSQL's own GROUP BY over the same rows, with money
 /// rounded to the cent after summing.
 fn sql_groups(repo: &mut PgRepository) -> Vec<SqlGroup> {
     diesel::sql_query(
@@ -202,7 +202,8 @@ fn every_product_gets_three_forecasts() {
         for d in mine {
             let (low, point, high) =
                 (d.get_f64("borne_basse").unwrap(), d.get_f64("quantité_prévue").unwrap(), d.get_f64("borne_haute").unwrap());
-            assert!(low <= point && point <= high, "{d}");
+            assert!(low <= point, "{d}");
+            assert!(point <= high, "{d}");
             assert!(low >= 0.0, "{d}");
             assert_eq!(d.get_str("nom").unwrap(), product.name);
             assert!(d.get_i32("rang_popularité").unwrap() >= 1);

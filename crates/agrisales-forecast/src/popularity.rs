@@ -33,10 +33,10 @@ pub const NO_HISTORY_MODEL: &str = "sans_historique";
 /// Forecasts every product of `products` for the `config.horizon` months
 /// after `last_month`, and ranks them.
 ///
-/// For each product with a series, the OLS model (with and without trend)
-/// and the seasonal naive and historical mean baselines are backtested;
-/// the one with the lowest MASE is chosen (ties go to the simpler model:
-/// baselines first). Without enough history for a backtest, the OLS model
+/// For each product with a series, four models are backtested: the OLS
+/// model with and without trend, seasonal naive and the historical mean.
+/// The one with the lowest MASE is chosen, and ties go to the simpler
+/// model (baselines first). Without enough history for a backtest, the OLS model
 /// is used when it fits, else the historical mean. Products without a
 /// series forecast 0 with model [`NO_HISTORY_MODEL`].
 ///
@@ -78,9 +78,8 @@ fn forecast_one(
     let candidates: [&dyn Forecaster; 4] =
         [&SeasonalNaive, &HistoricalMean, &SeasonRegionOls { trend: false }, &SeasonRegionOls { trend: true }];
 
-    // A series that ends before the last month with sales of any product
-    // cannot happen (series run to the common last month), but guard the
-    // horizon arithmetic anyway.
+    // `SeriesBuilder` ends every series at the common last month. A series
+    // from elsewhere may end earlier, so forecast through the gap.
     let gap = (last_month.ordinal() - history.last_month().ordinal()).max(0) as usize;
     let steps = config.horizon + gap;
 

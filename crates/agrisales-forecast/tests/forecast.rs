@@ -11,8 +11,9 @@ fn month(text: &str) -> YearMonth {
     text.parse().unwrap()
 }
 
-/// Region effects 100, 250, 40 kg; a July–August peak of +150 %; a trend
-/// of +24 kg a year per region; deterministic noise of ±3 kg.
+/// Builds a series with region effects of 100, 250 and 40 kg, a
+/// July–August peak of +150 %, a trend of +24 kg a year per region and
+/// deterministic noise of ±3 kg.
 fn synthetic(months: usize) -> ProductRegionSeries {
     let region_base = [100.0, 250.0, 40.0];
     let mut quantity_kg = Vec::new();
@@ -80,8 +81,10 @@ fn every_product_gets_three_ranked_forecasts() {
 
     assert_eq!(forecasts.len(), 9);
     for f in &forecasts {
-        assert!(f.lower <= f.quantity && f.quantity <= f.upper, "{f:?}");
-        assert!(f.month > last && f.month <= last.plus(3));
+        assert!(f.lower <= f.quantity, "{f:?}");
+        assert!(f.quantity <= f.upper, "{f:?}");
+        assert!(f.month > last, "{f:?}");
+        assert!(f.month <= last.plus(3), "{f:?}");
         assert_eq!(f.month, last.plus(f.horizon as i32));
     }
     let january: Vec<_> = forecasts.iter().filter(|f| f.month == last.plus(1)).collect();
@@ -106,7 +109,8 @@ fn constant_series_forecasts_the_constant() {
     let forecasts = forecast_products(std::slice::from_ref(&series), &[product(1, "x")], series.last_month(), &ForecastConfig::default());
     for f in &forecasts {
         assert!((f.quantity - 50.0).abs() < 1e-6, "{f:?}");
-        assert!(f.lower <= f.quantity && f.upper >= f.quantity);
+        assert!(f.lower <= f.quantity, "{f:?}");
+        assert!(f.upper >= f.quantity, "{f:?}");
     }
 }
 
@@ -117,7 +121,8 @@ fn collapsing_series_is_clamped_at_zero() {
     let series = ProductRegionSeries { product_id: 1, region_ids: vec![1], first_month: month("2023-01"), months: 30, quantity_kg };
     let forecasts = forecast_products(std::slice::from_ref(&series), &[product(1, "x")], series.last_month(), &ForecastConfig::default());
     for f in &forecasts {
-        assert!(f.quantity >= 0.0 && f.lower >= 0.0, "{f:?}");
+        assert!(f.quantity >= 0.0, "{f:?}");
+        assert!(f.lower >= 0.0, "{f:?}");
     }
 }
 

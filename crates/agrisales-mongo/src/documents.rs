@@ -24,7 +24,7 @@ pub fn aggregate_document(aggregate: &MonthlyAggregate) -> Document {
     }
 }
 
-/// The unique key of an `agrégats_ventes` document.
+/// Builds the unique key of an `agrégats_ventes` document.
 pub fn aggregate_key(aggregate: &MonthlyAggregate) -> Document {
     doc! { "id_region": aggregate.region_id, "catégorie": &aggregate.category, "mois": aggregate.month.to_string() }
 }
@@ -50,7 +50,7 @@ pub fn forecast_document(forecast: &ProductForecast) -> Document {
     }
 }
 
-/// The unique key of a `prévisions_popularité` document.
+/// Builds the unique key of a `prévisions_popularité` document.
 pub fn forecast_key(forecast: &ProductForecast) -> Document {
     doc! { "id_produit": forecast.product_id, "mois": forecast.month.to_string() }
 }

@@ -13,7 +13,7 @@ pub enum MongoError {
         message: String,
     },
 
-    /// The server did not answer.
+    /// The server did not respond.
     #[error("cannot reach MongoDB at {target}: {message}. Check that the server runs and MONGODB_URI (or --mongodb-uri) is right")]
     Connect {
         /// `host:port/database` of the server.
@@ -25,7 +25,7 @@ pub enum MongoError {
     /// A command failed.
     #[error("{context} failed on {target}: {source}")]
     Command {
-        /// What was being done.
+        /// The operation that failed.
         context: String,
         /// `host:port/database` of the server.
         target: String,
@@ -54,7 +54,7 @@ pub enum MongoError {
         collection: String,
         /// The document's `_id`.
         id: String,
-        /// What is wrong.
+        /// The mismatch found.
         reason: String,
     },
 }

@@ -48,7 +48,7 @@ pub struct MongoStore {
 }
 
 impl MongoStore {
-    /// Connects to `uri` and checks with a `ping` that the server answers
+    /// Connects to `uri` and checks with a `ping` that the server responds
     /// within the URI's `serverSelectionTimeoutMS`, or
     /// [`DEFAULT_SERVER_SELECTION_TIMEOUT`] when it sets none.
     pub fn connect(uri: &str, database: &str) -> Result<Self, MongoError> {
@@ -86,12 +86,12 @@ impl MongoStore {
         &self.target
     }
 
-    /// The database, for queries this type does not offer.
+    /// Returns the database handle, for queries this type does not offer.
     pub fn database(&self) -> &Database {
         &self.database
     }
 
-    /// The client, for other databases on the same server.
+    /// Returns the client, for other databases on the same server.
     pub fn client(&self) -> &Client {
         &self.client
     }

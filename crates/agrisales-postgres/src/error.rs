@@ -59,6 +59,28 @@ pub enum PgError {
     #[error("sale stream stopped by its consumer: {0}")]
     Consumer(#[source] ChunkError),
 
+    /// An argument is out of its domain.
+    #[error("invalid {name} {value}: {reason}")]
+    InvalidArgument {
+        /// The argument.
+        name: &'static str,
+        /// The rejected value.
+        value: String,
+        /// Why it is rejected and what to pass instead.
+        reason: String,
+    },
+
+    /// A row named by the caller does not exist.
+    #[error("{what} {value} not found; {hint}")]
+    NotFound {
+        /// The kind of row ("product").
+        what: &'static str,
+        /// The id or name given.
+        value: String,
+        /// How to find valid values.
+        hint: &'static str,
+    },
+
     /// A database error while running a callback, kept for diesel's
     /// `From<diesel::result::Error>` bound on transactions and COPY.
     #[error(transparent)]

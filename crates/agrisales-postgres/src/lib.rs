@@ -8,6 +8,10 @@
 //!   and `COPY ... FROM STDIN`, and streaming extraction through
 //!   `COPY ... TO STDOUT`. It implements the domain's
 //!   [`SalesSource`](agrisales_domain::SalesSource).
+//! - [`analyses`]: the six sales analyses (sales by region and month, top
+//!   products by category, lowest-selling regions, top products by revenue
+//!   per region, top categories per region, one product's monthly history),
+//!   each over an optional [`DateRange`].
 //! - [`schema`]: Diesel table definitions for queries of your own.
 //! - [`PgError`]: every failure, naming the server as `host:port/database`
 //!   and never a password.
@@ -37,12 +41,14 @@
 //! # Ok::<(), agrisales_postgres::PgError>(())
 //! ```
 
+pub mod analyses;
 mod copy_text;
 mod error;
 mod repository;
 pub mod schema;
 mod target;
 
+pub use analyses::{DateRange, ProductRef};
 pub use error::PgError;
 pub use repository::{MIGRATIONS, PgRepository, TableCounts};
 pub use target::PgTarget;

@@ -63,7 +63,7 @@ impl SeriesBuilder {
         Ok(())
     }
 
-    /// The last month with any sale, if any sale was pushed.
+    /// Returns the last month with any sale, or `None` before the first sale.
     pub fn last_month(&self) -> Option<YearMonth> {
         (self.grid.months() > 0).then(|| YearMonth::from_ordinal(self.grid.first() + self.grid.months() as i32 - 1))
     }

@@ -1,0 +1,32 @@
+-- The N products with the highest revenue in each region, by rank().
+-- Only products with sales in the region and range appear.
+-- $1, $2: optional half-open date range [start, end); $3: N.
+-- In psql: PREPARE q(date, date, int) AS <this query>; EXECUTE q(NULL, NULL, 3);
+WITH totals AS (
+    SELECT v.region_vente                                  AS id_region,
+           v.id_produit,
+           sum(v."quantité")                               AS quantite,
+           round(sum(v."quantité" * p.prix_unitaire), 2)   AS chiffre_affaires
+    FROM ventes v
+    JOIN produits p ON p.id_produit = v.id_produit
+    WHERE ($1::date IS NULL OR v.date_vente >= $1::date)
+      AND ($2::date IS NULL OR v.date_vente <  $2::date)
+    GROUP BY v.region_vente, v.id_produit
+), ranked AS (
+    SELECT totals.*,
+           rank() OVER (PARTITION BY id_region ORDER BY chiffre_affaires DESC) AS rang
+    FROM totals
+)
+SELECT k.id_region,
+       r.nom_region,
+       k.id_produit,
+       p.nom,
+       p."catégorie"                          AS categorie,
+       (k.quantite * 1000)::int8              AS quantite_milli,
+       (k.chiffre_affaires * 100)::int8       AS chiffre_affaires_centimes,
+       k.rang
+FROM ranked k
+JOIN regions r  ON r.id_region = k.id_region
+JOIN produits p ON p.id_produit = k.id_produit
+WHERE k.rang <= $3
+ORDER BY k.id_region, k.rang, k.id_produit;
