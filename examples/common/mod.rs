@@ -1,4 +1,8 @@
-//! Helpers shared by the examples: logging, progress bars, error output.
+//! Helpers shared by the examples: logging, progress bars, error output,
+//! tables.
+
+// Each example compiles this module on its own and uses a subset of it.
+#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -69,4 +73,49 @@ pub fn print_error(error: &dyn std::error::Error) {
         }
         source = cause.source();
     }
+}
+
+/// Output format of the query examples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned text tables.
+    Table,
+    /// One JSON object.
+    Json,
+}
+
+/// Prints `rows` under `headers` as an aligned table; columns whose cells
+/// all look numeric are right-aligned.
+pub fn print_table(title: &str, headers: &[&str], rows: &[Vec<String>]) {
+    println!("{title}");
+    if rows.is_empty() {
+        println!("  (no rows)\n");
+        return;
+    }
+
+    let widths: Vec<usize> = (0..headers.len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).chain([headers[c].chars().count()]).max().unwrap_or(0))
+        .collect();
+    let numeric: Vec<bool> = (0..headers.len())
+        .map(|c| rows.iter().all(|r| r[c].is_empty() || r[c].parse::<f64>().is_ok()))
+        .collect();
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(c, cell)| {
+                let pad = " ".repeat(widths[c] - cell.chars().count());
+                if numeric[c] { format!("{pad}{cell}") } else { format!("{cell}{pad}") }
+            })
+            .collect();
+        println!("  {}", padded.join("  ").trim_end());
+    };
+
+    line(headers.to_vec());
+    let dashes: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    line(dashes.iter().map(String::as_str).collect());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+    println!();
 }

@@ -47,6 +47,17 @@ pub enum MongoError {
         first: String,
     },
 
+    /// An argument is out of its domain.
+    #[error("invalid {name} {value}: {reason}")]
+    InvalidArgument {
+        /// The argument.
+        name: &'static str,
+        /// The rejected value.
+        value: String,
+        /// Why, and what to pass instead.
+        reason: String,
+    },
+
     /// A stored document does not have the shape of the data contract.
     #[error("document {id} of {collection} does not match the data contract: {reason}")]
     InvalidDocument {

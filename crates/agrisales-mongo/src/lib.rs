@@ -16,6 +16,11 @@
 //! so running a load twice, or again after a crash, leaves the same
 //! documents. Quantities and money are stored as `Decimal128`.
 //!
+//! Reads: [`MongoStore::region_monthly_sales`] and
+//! [`MongoStore::category_monthly_sales`] over a month range, both served
+//! by indexes ([`MongoStore::plan_stages`] shows the plan), and
+//! [`MongoStore::year_to_date_by_region`], an aggregation pipeline.
+//!
 //! The crate talks to the server only through the official `mongodb`
 //! driver, so it works with MongoDB and wire-compatible servers alike.
 //!
@@ -37,10 +42,12 @@
 
 mod documents;
 mod error;
+mod queries;
 mod schema;
 mod store;
 
 pub use documents::{aggregate_document, forecast_document};
 pub use error::MongoError;
+pub use queries::{AggregateQuery, RegionYearToDate};
 pub use schema::{AGGREGATES_COLLECTION, FORECASTS_COLLECTION, aggregates_validator, forecasts_validator};
 pub use store::{DEFAULT_DATABASE, DEFAULT_SERVER_SELECTION_TIMEOUT, MongoStore};

@@ -66,12 +66,14 @@ pub(crate) struct IndexSpec {
 }
 
 /// Indexes of `agrégats_ventes`: the data contract's unique key, and one
-/// index each for the monthly reads by region and by category.
+/// index each for the monthly reads by region and by category. The last
+/// key of each read index matches the read's secondary sort, so the
+/// server returns index order and never sorts in memory.
 pub(crate) fn aggregates_indexes() -> Vec<IndexSpec> {
     vec![
         IndexSpec { name: "cle_region_categorie_mois", keys: doc! { "id_region": 1, "catégorie": 1, "mois": 1 }, unique: true },
-        IndexSpec { name: "region_mois", keys: doc! { "id_region": 1, "mois": 1 }, unique: false },
-        IndexSpec { name: "categorie_mois", keys: doc! { "catégorie": 1, "mois": 1 }, unique: false },
+        IndexSpec { name: "region_mois_categorie", keys: doc! { "id_region": 1, "mois": 1, "catégorie": 1 }, unique: false },
+        IndexSpec { name: "categorie_mois_region", keys: doc! { "catégorie": 1, "mois": 1, "id_region": 1 }, unique: false },
     ]
 }
 

@@ -268,7 +268,7 @@ impl MongoStore {
         Ok(records)
     }
 
-    fn command_error(&self, context: &str, source: mongodb::error::Error) -> MongoError {
+    pub(crate) fn command_error(&self, context: &str, source: mongodb::error::Error) -> MongoError {
         MongoError::Command { context: context.to_owned(), target: self.target.clone(), source: Box::new(source) }
     }
 }

@@ -1,4 +1,6 @@
 -- Regions ranked from the lowest revenue up, with revenue per inhabitant.
+-- Reads the daily totals of ventes_par_jour, which triggers keep equal to
+-- ventes (see the migration that creates it).
 -- Every region appears; one without sales in the range has revenue 0.
 -- rang ranks by revenue, rang_par_habitant by revenue per inhabitant
 -- (NULL for a population of 0), both ascending with rank().
@@ -10,7 +12,7 @@ WITH totals AS (
            r.population,
            coalesce(round(sum(v."quantité" * p.prix_unitaire), 2), 0) AS chiffre_affaires
     FROM regions r
-    LEFT JOIN ventes v
+    LEFT JOIN ventes_par_jour v
            ON v.region_vente = r.id_region
           AND ($1::date IS NULL OR v.date_vente >= $1::date)
           AND ($2::date IS NULL OR v.date_vente <  $2::date)

@@ -1,4 +1,6 @@
 -- Monthly history of one product: every month from its first to its last
+-- Reads the daily totals of ventes_par_jour, which triggers keep equal to
+-- ventes (see the migration that creates it).
 -- sale in the range, months without sales included with 0.
 -- $1, $2: optional half-open date range [start, end); $3: id_produit.
 -- In psql: PREPARE q(date, date, int) AS <this query>; EXECUTE q(NULL, NULL, 1);
@@ -6,8 +8,8 @@ WITH sales AS (
     SELECT date_trunc('month', v.date_vente)::date           AS mois,
            sum(v."quantité")                                 AS quantite,
            round(sum(v."quantité" * p.prix_unitaire), 2)     AS chiffre_affaires,
-           count(*)                                          AS nombre_ventes
-    FROM ventes v
+           sum(v.nombre_ventes)::int8                                    AS nombre_ventes
+    FROM ventes_par_jour v
     JOIN produits p ON p.id_produit = v.id_produit
     WHERE v.id_produit = $3
       AND ($1::date IS NULL OR v.date_vente >= $1::date)

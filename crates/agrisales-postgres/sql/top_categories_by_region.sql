@@ -1,4 +1,6 @@
 -- The N most popular categories of each region. Popularity is revenue,
+-- Reads the daily totals of ventes_par_jour, which triggers keep equal to
+-- ventes (see the migration that creates it).
 -- because kilograms of wheat and of cheese do not compare; quantity and
 -- number of sales come along. Ranked with rank().
 -- $1, $2: optional half-open date range [start, end); $3: N.
@@ -8,8 +10,8 @@ WITH totals AS (
            p."catégorie"                                   AS categorie,
            sum(v."quantité")                               AS quantite,
            round(sum(v."quantité" * p.prix_unitaire), 2)   AS chiffre_affaires,
-           count(*)                                        AS nombre_ventes
-    FROM ventes v
+           sum(v.nombre_ventes)::int8                                    AS nombre_ventes
+    FROM ventes_par_jour v
     JOIN produits p ON p.id_produit = v.id_produit
     WHERE ($1::date IS NULL OR v.date_vente >= $1::date)
       AND ($2::date IS NULL OR v.date_vente <  $2::date)

@@ -1,4 +1,6 @@
 -- Best-selling products of each category by quantity, N per category.
+-- Reads the daily totals of ventes_par_jour, which triggers keep equal to
+-- ventes (see the migration that creates it).
 -- rank() lets equal quantities share a rank and leaves a gap after them
 -- ("1, 2, 2, 4"), so a tie at rank N keeps every tied product.
 -- Products without sales in the range appear with quantity 0.
@@ -11,7 +13,7 @@ WITH totals AS (
            coalesce(sum(v."quantité"), 0)                                 AS quantite,
            coalesce(round(sum(v."quantité" * p.prix_unitaire), 2), 0)     AS chiffre_affaires
     FROM produits p
-    LEFT JOIN ventes v
+    LEFT JOIN ventes_par_jour v
            ON v.id_produit = p.id_produit
           AND ($1::date IS NULL OR v.date_vente >= $1::date)
           AND ($2::date IS NULL OR v.date_vente <  $2::date)

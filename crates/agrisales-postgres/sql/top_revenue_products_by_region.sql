@@ -1,4 +1,6 @@
 -- The N products with the highest revenue in each region, by rank().
+-- Reads the daily totals of ventes_par_jour, which triggers keep equal to
+-- ventes (see the migration that creates it).
 -- Only products with sales in the region and range appear.
 -- $1, $2: optional half-open date range [start, end); $3: N.
 -- In psql: PREPARE q(date, date, int) AS <this query>; EXECUTE q(NULL, NULL, 3);
@@ -7,7 +9,7 @@ WITH totals AS (
            v.id_produit,
            sum(v."quantité")                               AS quantite,
            round(sum(v."quantité" * p.prix_unitaire), 2)   AS chiffre_affaires
-    FROM ventes v
+    FROM ventes_par_jour v
     JOIN produits p ON p.id_produit = v.id_produit
     WHERE ($1::date IS NULL OR v.date_vente >= $1::date)
       AND ($2::date IS NULL OR v.date_vente <  $2::date)

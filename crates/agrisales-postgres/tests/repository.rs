@@ -48,7 +48,7 @@ fn migrations_apply_twice() {
     let mut repo = PgRepository::connect(db.url()).unwrap();
     let first = repo.run_migrations().unwrap();
     let second = repo.run_migrations().unwrap();
-    assert_eq!(first.len(), 1);
+    assert_eq!(first.len(), 2, "{first:?}");
     assert!(second.is_empty());
     assert_eq!(repo.counts().unwrap().sales, 0);
 }
@@ -228,4 +228,46 @@ fn unreachable_server_error_names_host_and_port() {
     let message = error.to_string();
     assert!(message.contains("127.0.0.1:1/ventes"), "{message}");
     assert!(!message.contains("s3cret"), "{message}");
+}
+
+/// Counts the rows where `ventes_par_jour` and a GROUP BY over `ventes`
+/// disagree, in either direction.
+fn summary_mismatches(repo: &mut PgRepository) -> i64 {
+    count(
+        repo,
+        "WITH truth AS (SELECT date_vente, id_produit, region_vente, sum(\"quantité\") AS q, count(*) AS n \
+                        FROM ventes GROUP BY 1, 2, 3), \
+              summary AS (SELECT date_vente, id_produit, region_vente, \"quantité\" AS q, nombre_ventes AS n \
+                          FROM ventes_par_jour) \
+         SELECT count(*) AS n FROM ((TABLE truth EXCEPT TABLE summary) UNION ALL (TABLE summary EXCEPT TABLE truth)) d",
+    )
+}
+
+#[test]
+fn daily_summary_follows_every_change() {
+    let db = TestPostgres::create();
+    let mut repo = migrated(&db);
+    seed(&mut repo, 3_000, 5);
+    assert_eq!(summary_mismatches(&mut repo), 0, "after COPY");
+
+    let statements = [
+        // Change quantities, move sales to another day, product and region.
+        "UPDATE ventes SET \"quantité\" = \"quantité\" + 1 WHERE id_vente % 7 = 0",
+        "UPDATE ventes SET date_vente = date_vente + 1, id_produit = 1 + id_produit % 42 WHERE id_vente % 11 = 0",
+        "UPDATE ventes SET region_vente = 1 + region_vente % 13 WHERE id_vente % 13 = 0",
+        // Remove single sales and whole days.
+        "DELETE FROM ventes WHERE id_vente % 17 = 0",
+        "DELETE FROM ventes WHERE date_vente BETWEEN '2024-02-01' AND '2024-02-10'",
+        // Insert rows one by one and in a batch.
+        "INSERT INTO ventes (id_produit, \"quantité\", date_vente, region_vente) VALUES (1, 2.5, '2024-02-05', 1)",
+        "INSERT INTO ventes (id_produit, \"quantité\", date_vente, region_vente) \
+         SELECT id_produit, \"quantité\", date_vente + 400, region_vente FROM ventes WHERE id_vente % 5 = 0",
+    ];
+    for sql in statements {
+        diesel::sql_query(sql).execute(repo.connection()).unwrap();
+        assert_eq!(summary_mismatches(&mut repo), 0, "after {sql}");
+    }
+
+    diesel::sql_query("TRUNCATE ventes").execute(repo.connection()).unwrap();
+    assert_eq!(count(&mut repo, "SELECT count(*) AS n FROM ventes_par_jour"), 0);
 }

@@ -1,0 +1,175 @@
+//! Prints the MongoDB reads other applications run on `agrégats_ventes`:
+//! the monthly sales of one region and of one category over a month range,
+//! with the query plan that serves each, and the year-to-date totals per
+//! region.
+//!
+//! ```text
+//! cargo run --release --example mongo_queries -- [--format table|json]
+//!     [--region ID] [--category NAME] [--from YYYY-MM] [--to YYYY-MM]
+//!     [--mongodb-uri URI] [--mongodb-database NAME]
+//! ```
+
+mod common;
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use agrisales::domain::{MonthlyAggregate, YearMonth};
+use agrisales::etl::Settings;
+use agrisales::mongo::{AggregateQuery, MongoError, MongoStore};
+use clap::Parser;
+use common::{Format, print_table};
+
+/// Read monthly sales from MongoDB by region and by category.
+#[derive(Debug, Parser)]
+#[command(name = "mongo_queries")]
+struct Args {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+
+    /// Region to read (id_region) [default: the lowest id with data].
+    #[arg(long)]
+    region: Option<i32>,
+
+    /// Category to read [default: the first category in alphabetical order].
+    #[arg(long)]
+    category: Option<String>,
+
+    /// First month included (YYYY-MM) [default: the first month with data].
+    #[arg(long)]
+    from: Option<YearMonth>,
+
+    /// Last month included (YYYY-MM) [default: the last month with data];
+    /// year-to-date totals run through this month.
+    #[arg(long)]
+    to: Option<YearMonth>,
+
+    /// MongoDB connection string [env: MONGODB_URI] [default: mongodb://127.0.0.1:27017].
+    #[arg(long)]
+    mongodb_uri: Option<String>,
+
+    /// MongoDB database [env: MONGODB_DATABASE] [default: ventes_agricoles].
+    #[arg(long)]
+    mongodb_database: Option<String>,
+}
+
+fn main() -> ExitCode {
+    common::init_logging();
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            common::print_error(&error);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), MongoError> {
+    let settings = Settings::resolve(None, args.mongodb_uri.clone(), args.mongodb_database.clone());
+    let store = MongoStore::connect(&settings.mongodb_uri, &settings.mongodb_database)?;
+
+    let defaults = Defaults::read(&store)?;
+    let region = args.region.unwrap_or(defaults.region);
+    let category = args.category.clone().unwrap_or(defaults.category);
+    let first = args.from.unwrap_or(defaults.first);
+    let last = args.to.unwrap_or(defaults.last);
+
+    let by_region = AggregateQuery::region(region, first, last)?;
+    let by_category = AggregateQuery::category(&category, first, last)?;
+    let started = Instant::now();
+    let region_rows = store.find_aggregates(&by_region)?;
+    let region_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let started = Instant::now();
+    let category_rows = store.find_aggregates(&by_category)?;
+    let category_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let region_plan = store.plan_stages(&by_region)?;
+    let category_plan = store.plan_stages(&by_category)?;
+    let year_to_date = store.year_to_date_by_region(last)?;
+
+    if args.format == Format::Json {
+        let output = serde_json::json!({
+            "region_monthly_sales": region_rows.iter().map(document_json).collect::<Vec<_>>(),
+            "category_monthly_sales": category_rows.iter().map(document_json).collect::<Vec<_>>(),
+            "year_to_date_by_region": year_to_date,
+            "plans": { "region": region_plan, "category": category_plan },
+        });
+        println!("{}", serde_json::to_string_pretty(&output).unwrap_or_default());
+        return Ok(());
+    }
+
+    let headers = ["mois", "id_region", "région", "catégorie", "quantité_totale (kg)", "chiffre_affaires (€)", "nombre_ventes"];
+    print_table(
+        &format!("Region {region}, {first} to {last}: {} documents in {region_ms:.1} ms, plan {}", region_rows.len(), region_plan.join(" <- ")),
+        &headers,
+        &region_rows.iter().map(row).collect::<Vec<_>>(),
+    );
+    print_table(
+        &format!("Category {category}, {first} to {last}: {} documents in {category_ms:.1} ms, plan {}", category_rows.len(), category_plan.join(" <- ")),
+        &headers,
+        &category_rows.iter().map(row).collect::<Vec<_>>(),
+    );
+    print_table(
+        &format!("Year to date, January to {last}, by region"),
+        &["id_region", "région", "quantité_totale (kg)", "chiffre_affaires (€)", "nombre_ventes"],
+        &year_to_date
+            .iter()
+            .map(|t| vec![t.id_region.to_string(), t.region.clone(), t.total_quantity.to_string(), t.revenue.to_string(), t.sale_count.to_string()])
+            .collect::<Vec<_>>(),
+    );
+    Ok(())
+}
+
+/// Defaults taken from the data: the lowest region id, the first category
+/// and the month range present.
+struct Defaults {
+    region: i32,
+    category: String,
+    first: YearMonth,
+    last: YearMonth,
+}
+
+impl Defaults {
+    fn read(store: &MongoStore) -> Result<Self, MongoError> {
+        let all = store.aggregates()?;
+        let empty = || MongoError::InvalidArgument {
+            name: "collection",
+            value: "agrégats_ventes".to_owned(),
+            reason: "it is empty; run `cargo run --release --example etl` first".to_owned(),
+        };
+        let first_doc = all.first().ok_or_else(empty)?;
+        Ok(Self {
+            region: first_doc.region_id,
+            category: all.iter().map(|a| a.category.clone()).min().ok_or_else(empty)?,
+            first: all.iter().map(|a| a.month).min().ok_or_else(empty)?,
+            last: all.iter().map(|a| a.month).max().ok_or_else(empty)?,
+        })
+    }
+}
+
+fn row(a: &MonthlyAggregate) -> Vec<String> {
+    vec![
+        a.month.to_string(),
+        a.region_id.to_string(),
+        a.region_name.clone(),
+        a.category.clone(),
+        a.total_quantity.to_string(),
+        a.revenue.to_string(),
+        a.sale_count.to_string(),
+    ]
+}
+
+fn document_json(a: &MonthlyAggregate) -> serde_json::Value {
+    serde_json::json!({
+        "id_region": a.region_id,
+        "région": a.region_name,
+        "catégorie": a.category,
+        "mois": a.month.to_string(),
+        "quantité_totale": a.total_quantity.kg(),
+        "chiffre_affaires": a.revenue.euros(),
+        "nombre_ventes": a.sale_count,
+        "évolution_mois_précédent": a.change_vs_previous_month,
+        "évolution_annuelle": a.change_vs_previous_year,
+    })
+}
