@@ -7,27 +7,13 @@
 
 use std::hint::black_box;
 
-use agrisales::datagen::{GeneratorConfig, SalesGenerator, products, regions};
+use agrisales::datagen::{GeneratorConfig, SalesGenerator, numbered_catalogue};
 use agrisales::domain::{Product, Region, SaleColumns, YearMonth};
 use agrisales::transform::{MonthlyAggregator, SeriesBuilder};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 /// Sales per chunk, as the ETL streams them.
 const CHUNK_ROWS: usize = 65_536;
-
-fn catalogue() -> (Vec<Region>, Vec<Product>) {
-    let regions = regions()
-        .into_iter()
-        .zip(1..)
-        .map(|(r, id)| Region { id, name: r.name, population: r.population })
-        .collect();
-    let products = products()
-        .into_iter()
-        .zip(1..)
-        .map(|(p, id)| Product { id, name: p.name, category: p.category, unit_price: p.unit_price })
-        .collect();
-    (regions, products)
-}
 
 fn chunks(rows: u64, regions: &[Region], products: &[Product]) -> Vec<SaleColumns> {
     let config = GeneratorConfig { rows, ..GeneratorConfig::default() };
@@ -46,7 +32,7 @@ fn chunks(rows: u64, regions: &[Region], products: &[Product]) -> Vec<SaleColumn
 }
 
 fn aggregation(c: &mut Criterion) {
-    let (regions, products) = catalogue();
+    let (regions, products) = numbered_catalogue();
     let mut group = c.benchmark_group("aggregation");
     group.sample_size(10);
 

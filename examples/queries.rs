@@ -50,15 +50,8 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    common::init_logging();
     let args = Args::parse();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            common::print_error(&error);
-            ExitCode::FAILURE
-        }
-    }
+    common::main_with(|| run(&args))
 }
 
 fn run(args: &Args) -> Result<(), PgError> {

@@ -62,6 +62,19 @@ impl Observer for ProgressBars {
     }
 }
 
+/// Sets up logging, runs `run` and turns its result into the exit status:
+/// 0 on success, 1 after printing the error and its causes.
+pub fn main_with<E: std::error::Error>(run: impl FnOnce() -> Result<(), E>) -> std::process::ExitCode {
+    init_logging();
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            print_error(&error);
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// Prints `error` and its chain of causes to stderr.
 pub fn print_error(error: &dyn std::error::Error) {
     eprintln!("error: {error}");

@@ -1,7 +1,7 @@
 //! Reference data: the 13 metropolitan French regions and a catalogue of
 //! agricultural products with plausible 2023–2025 producer prices.
 
-use agrisales_domain::{Cents, NewProduct, NewRegion};
+use agrisales_domain::{Cents, NewProduct, NewRegion, Product, Region};
 
 /// A region with its sales profile.
 pub(crate) struct RegionProfile {
@@ -134,4 +134,21 @@ pub fn products() -> Vec<NewProduct> {
             unit_price: Cents::new(p.price_cents),
         })
         .collect()
+}
+
+/// Returns the regions and products numbered from 1 in catalogue order, as
+/// a fresh database assigns their ids; for tests and benchmarks that need
+/// no database.
+pub fn numbered_catalogue() -> (Vec<Region>, Vec<Product>) {
+    let regions = regions()
+        .into_iter()
+        .zip(1..)
+        .map(|(r, id)| Region { id, name: r.name, population: r.population })
+        .collect();
+    let products = products()
+        .into_iter()
+        .zip(1..)
+        .map(|(p, id)| Product { id, name: p.name, category: p.category, unit_price: p.unit_price })
+        .collect();
+    (regions, products)
 }

@@ -18,16 +18,10 @@
 //! # Example
 //!
 //! ```
-//! use agrisales_datagen::{GeneratorConfig, SalesGenerator, products, regions};
-//! use agrisales_domain::{Product, Region};
+//! use agrisales_datagen::{GeneratorConfig, SalesGenerator, numbered_catalogue};
 //!
-//! // Give the catalogue ids, as the database would.
-//! let regions: Vec<Region> = regions().into_iter().zip(1..)
-//!     .map(|(r, id)| Region { id, name: r.name, population: r.population })
-//!     .collect();
-//! let products: Vec<Product> = products().into_iter().zip(1..)
-//!     .map(|(p, id)| Product { id, name: p.name, category: p.category, unit_price: p.unit_price })
-//!     .collect();
+//! // The catalogue with the ids a fresh database would give it.
+//! let (regions, products) = numbered_catalogue();
 //!
 //! let config = GeneratorConfig { rows: 1_000, ..GeneratorConfig::default() };
 //! let sales: Vec<_> = SalesGenerator::new(&config, &regions, &products)?.collect();
@@ -44,7 +38,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use thiserror::Error;
 
-pub use catalogue::{products, regions};
+pub use catalogue::{numbered_catalogue, products, regions};
 use catalogue::{CATEGORIES, PRODUCTS, REGIONS};
 
 /// Errors raised when a generator cannot be built.
@@ -208,17 +202,7 @@ mod tests {
     use super::*;
 
     fn catalogue() -> (Vec<Region>, Vec<Product>) {
-        let regions = regions()
-            .into_iter()
-            .zip(1..)
-            .map(|(r, id)| Region { id, name: r.name, population: r.population })
-            .collect();
-        let products = products()
-            .into_iter()
-            .zip(1..)
-            .map(|(p, id)| Product { id, name: p.name, category: p.category, unit_price: p.unit_price })
-            .collect();
-        (regions, products)
+        numbered_catalogue()
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use agrisales_domain::{Cents, MonthlyAggregate, Product, Quantity, Region, Revenue, SaleColumns, YearMonth};
 
 use crate::grid::MonthGrid;
-use crate::index::IdIndex;
+use crate::index::Positions;
 use crate::TransformError;
 
 /// Streaming aggregation of sales into monthly totals per (region,
@@ -17,8 +17,7 @@ use crate::TransformError;
 #[derive(Debug, Clone)]
 pub struct MonthlyAggregator {
     regions: Vec<Region>,
-    region_index: IdIndex,
-    product_index: IdIndex,
+    positions: Positions,
     /// Category position of each product, in `product_index` order.
     product_category: Vec<u32>,
     /// Price in cents of each product, in `product_index` order.
@@ -32,10 +31,7 @@ pub struct MonthlyAggregator {
 impl MonthlyAggregator {
     /// Prepares an aggregator for sales of `products` in `regions`.
     pub fn new(regions: &[Region], products: &[Product]) -> Result<Self, TransformError> {
-        let region_index = IdIndex::new(regions.iter().map(|r| r.id))
-            .map_err(|id| TransformError::DuplicateId { list: "region", id })?;
-        let product_index = IdIndex::new(products.iter().map(|p| p.id))
-            .map_err(|id| TransformError::DuplicateId { list: "product", id })?;
+        let positions = Positions::new(regions, products)?;
 
         let mut categories: Vec<String> = products.iter().map(|p| p.category.clone()).collect();
         categories.sort();
@@ -49,8 +45,7 @@ impl MonthlyAggregator {
         let width = regions.len() * categories.len();
         Ok(Self {
             regions: regions.to_vec(),
-            region_index,
-            product_index,
+            positions,
             product_category,
             product_price,
             categories,
@@ -68,19 +63,12 @@ impl MonthlyAggregator {
 
         // Resolve every row first so that a bad row leaves the sums intact.
         let category_count = self.categories.len();
-        let mut cells = Vec::with_capacity(chunk.len());
-        let mut prices = Vec::with_capacity(chunk.len());
-        for row in 0..chunk.len() {
-            let product_id = chunk.product_id[row];
-            let region_id = chunk.region_id[row];
-            let product = self
-                .product_index
-                .get(product_id)
-                .ok_or(TransformError::UnknownProduct { row, product_id })?;
-            let region = self.region_index.get(region_id).ok_or(TransformError::UnknownRegion { row, region_id })?;
-            cells.push(region * category_count + self.product_category[product] as usize);
-            prices.push(self.product_price[product]);
-        }
+        let resolved = self.positions.resolve(chunk)?;
+        let cells: Vec<usize> = resolved
+            .iter()
+            .map(|&(product, region)| region * category_count + self.product_category[product] as usize)
+            .collect();
+        let prices: Vec<i64> = resolved.iter().map(|&(product, _)| self.product_price[product]).collect();
 
         let (low, high) = month_bounds(&chunk.month);
         self.grid.cover(low, high);

@@ -2,6 +2,10 @@
 
 use std::collections::HashMap;
 
+use agrisales_domain::{Product, Region, SaleColumns};
+
+use crate::TransformError;
+
 /// Ids spanning more than this many values use a hash map instead of a
 /// dense table (4 bytes per value of the span).
 const MAX_DENSE_SPAN: i64 = 1 << 22;
@@ -52,6 +56,40 @@ impl IdIndex {
             }
             Self::Sparse(map) => map.get(&id).map(|&p| p as usize),
         }
+    }
+}
+
+/// Positions of regions and products in the lists an engine was built
+/// with.
+#[derive(Debug, Clone)]
+pub(crate) struct Positions {
+    regions: IdIndex,
+    products: IdIndex,
+}
+
+impl Positions {
+    pub(crate) fn new(regions: &[Region], products: &[Product]) -> Result<Self, TransformError> {
+        let regions = IdIndex::new(regions.iter().map(|r| r.id))
+            .map_err(|id| TransformError::DuplicateId { list: "region", id })?;
+        let products = IdIndex::new(products.iter().map(|p| p.id))
+            .map_err(|id| TransformError::DuplicateId { list: "product", id })?;
+        Ok(Self { regions, products })
+    }
+
+    /// Returns (product position, region position) for every sale of
+    /// `chunk`, or the first sale naming an unknown id.
+    pub(crate) fn resolve(&self, chunk: &SaleColumns) -> Result<Vec<(usize, usize)>, TransformError> {
+        chunk
+            .product_id
+            .iter()
+            .zip(&chunk.region_id)
+            .enumerate()
+            .map(|(row, (&product_id, &region_id))| {
+                let product = self.products.get(product_id).ok_or(TransformError::UnknownProduct { row, product_id })?;
+                let region = self.regions.get(region_id).ok_or(TransformError::UnknownRegion { row, region_id })?;
+                Ok((product, region))
+            })
+            .collect()
     }
 }
 

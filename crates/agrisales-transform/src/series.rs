@@ -4,7 +4,7 @@ use agrisales_domain::{Product, ProductRegionSeries, Region, SaleColumns, YearMo
 
 use crate::aggregate::{check_lengths, month_bounds};
 use crate::grid::MonthGrid;
-use crate::index::IdIndex;
+use crate::index::Positions;
 use crate::TransformError;
 
 /// Streaming accumulation of monthly quantities per (product, region).
@@ -14,23 +14,17 @@ use crate::TransformError;
 pub struct SeriesBuilder {
     products: Vec<Product>,
     regions: Vec<Region>,
-    product_index: IdIndex,
-    region_index: IdIndex,
+    positions: Positions,
     grid: MonthGrid,
 }
 
 impl SeriesBuilder {
     /// Prepares a builder for sales of `products` in `regions`.
     pub fn new(regions: &[Region], products: &[Product]) -> Result<Self, TransformError> {
-        let region_index = IdIndex::new(regions.iter().map(|r| r.id))
-            .map_err(|id| TransformError::DuplicateId { list: "region", id })?;
-        let product_index = IdIndex::new(products.iter().map(|p| p.id))
-            .map_err(|id| TransformError::DuplicateId { list: "product", id })?;
         Ok(Self {
             products: products.to_vec(),
             regions: regions.to_vec(),
-            product_index,
-            region_index,
+            positions: Positions::new(regions, products)?,
             grid: MonthGrid::new(products.len() * regions.len()),
         })
     }
@@ -43,17 +37,8 @@ impl SeriesBuilder {
         }
 
         let region_count = self.regions.len();
-        let mut cells = Vec::with_capacity(chunk.len());
-        for row in 0..chunk.len() {
-            let product_id = chunk.product_id[row];
-            let region_id = chunk.region_id[row];
-            let product = self
-                .product_index
-                .get(product_id)
-                .ok_or(TransformError::UnknownProduct { row, product_id })?;
-            let region = self.region_index.get(region_id).ok_or(TransformError::UnknownRegion { row, region_id })?;
-            cells.push(product * region_count + region);
-        }
+        let cells: Vec<usize> =
+            self.positions.resolve(chunk)?.iter().map(|&(product, region)| product * region_count + region).collect();
 
         let (low, high) = month_bounds(&chunk.month);
         self.grid.cover(low, high);
