@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use agrisales::datagen::GeneratorConfig;
-use agrisales::etl::{EtlConfig, EtlError, EtlReport, Settings, run_etl, seed_database};
+use agrisales::etl::{EtlConfig, EtlReport, Settings, run_etl, seed_database};
 use agrisales::mongo::MongoStore;
 use agrisales::postgres::PgRepository;
 use clap::Parser;
@@ -61,20 +61,20 @@ fn main() -> ExitCode {
     common::main_with(|| run(&args))
 }
 
-fn run(args: &Args) -> Result<(), EtlError> {
+fn run(args: &Args) -> common::RunResult {
     let started = Instant::now();
     let settings = Settings::resolve(args.database_url.clone(), args.mongodb_uri.clone(), args.mongodb_database.clone());
 
     let mut repo = PgRepository::connect_or_create(&settings.database_url)?;
-    println!("PostgreSQL  {}", repo.target());
+    common::outln!("PostgreSQL  {}", repo.target())?;
     let applied = repo.run_migrations()?;
     if !applied.is_empty() {
-        println!("migrations  applied {}", applied.join(", "));
+        common::outln!("migrations  applied {}", applied.join(", "))?;
     }
 
     // Connect to MongoDB before seeding so a wrong URI fails in seconds.
     let mut store = MongoStore::connect(&settings.mongodb_uri, &settings.mongodb_database)?;
-    println!("MongoDB     {}", store.target());
+    common::outln!("MongoDB     {}", store.target())?;
     store.ensure_collections()?;
 
     let seed_started = Instant::now();
@@ -88,12 +88,12 @@ fn run(args: &Args) -> Result<(), EtlError> {
         bar.finish_and_clear();
         seeded = Some(rows);
     } else {
-        println!(
+        common::outln!(
             "data        using existing rows ({} regions, {} products, {} sales); pass --reseed to replace them",
             counts.regions, counts.products, counts.sales
-        );
+        )?;
         if counts.sales == 0 {
-            println!("warning     ventes is empty: the collections will be emptied and no forecast made");
+            common::outln!("warning     ventes is empty: the collections will be emptied and no forecast made")?;
         }
     }
     let seed_time = seed_started.elapsed();
@@ -106,29 +106,29 @@ fn run(args: &Args) -> Result<(), EtlError> {
     };
     let report = run_etl(&mut repo, &mut store, &config, &mut common::ProgressBars::default())?;
 
-    print_summary(&report, seeded, seed_time, started.elapsed());
+    print_summary(&report, seeded, seed_time, started.elapsed())?;
     Ok(())
 }
 
-fn print_summary(report: &EtlReport, seeded: Option<u64>, seed_time: std::time::Duration, total: std::time::Duration) {
-    println!();
+fn print_summary(report: &EtlReport, seeded: Option<u64>, seed_time: std::time::Duration, total: std::time::Duration) -> std::io::Result<()> {
+    common::outln!()?;
     if let Some(rows) = seeded {
-        println!("{:<28} {:>10.2} s   {rows} sales generated", "seed PostgreSQL", seed_time.as_secs_f64());
+        common::outln!("{:<28} {:>10.2} s   {rows} sales generated", "seed PostgreSQL", seed_time.as_secs_f64())?;
     }
     for (stage, elapsed) in &report.timings {
-        println!("{:<28} {:>10.2} s", stage.label(), elapsed.as_secs_f64());
+        common::outln!("{:<28} {:>10.2} s", stage.label(), elapsed.as_secs_f64())?;
     }
-    println!("{:<28} {:>10.2} s", "total", total.as_secs_f64());
-    println!();
+    common::outln!("{:<28} {:>10.2} s", "total", total.as_secs_f64())?;
+    common::outln!()?;
     if let Some(last) = report.last_month {
-        println!("last month with sales: {last}; forecasts cover the next 3 months");
+        common::outln!("last month with sales: {last}; forecasts cover the next 3 months")?;
     }
-    println!(
+    common::outln!(
         "sales_read={} aggregates_written={} aggregates_deleted={} forecasts_written={} forecasts_deleted={}",
         report.sales_read,
         report.aggregates_written,
         report.aggregates_deleted,
         report.forecasts_written,
         report.forecasts_deleted
-    );
+    )
 }

@@ -59,13 +59,23 @@ fn main() -> ExitCode {
     common::main_with(|| run(&args))
 }
 
-fn run(args: &Args) -> Result<(), MongoError> {
+fn run(args: &Args) -> common::RunResult {
     let settings = Settings::resolve(None, args.mongodb_uri.clone(), args.mongodb_database.clone());
     let store = MongoStore::connect(&settings.mongodb_uri, &settings.mongodb_database)?;
 
     let defaults = Defaults::read(&store)?;
     let region = args.region.unwrap_or(defaults.region);
-    let category = args.category.clone().unwrap_or(defaults.category);
+    let category = args.category.clone().unwrap_or_else(|| defaults.categories[0].clone());
+    if !defaults.regions.contains(&region) {
+        return Err(format!("region {region} has no document in agrégats_ventes; regions with data: {:?}", defaults.regions).into());
+    }
+    if !defaults.categories.contains(&category) {
+        return Err(format!(
+            "category `{category}` has no document in agrégats_ventes (names are case-sensitive); categories with data: {}",
+            defaults.categories.join(", ")
+        )
+        .into());
+    }
     let first = args.from.unwrap_or(defaults.first);
     let last = args.to.unwrap_or(defaults.last);
 
@@ -88,7 +98,7 @@ fn run(args: &Args) -> Result<(), MongoError> {
             "year_to_date_by_region": year_to_date,
             "plans": { "region": region_plan, "category": category_plan },
         });
-        println!("{}", serde_json::to_string_pretty(&output).unwrap_or_default());
+        common::outln!("{}", serde_json::to_string_pretty(&output).unwrap_or_default())?;
         return Ok(());
     }
 
@@ -97,12 +107,12 @@ fn run(args: &Args) -> Result<(), MongoError> {
         &format!("Region {region}, {first} to {last}: {} documents in {region_ms:.1} ms, plan {}", region_rows.len(), region_plan.join(" <- ")),
         &headers,
         &region_rows.iter().map(row).collect::<Vec<_>>(),
-    );
+    )?;
     print_table(
         &format!("Category {category}, {first} to {last}: {} documents in {category_ms:.1} ms, plan {}", category_rows.len(), category_plan.join(" <- ")),
         &headers,
         &category_rows.iter().map(row).collect::<Vec<_>>(),
-    );
+    )?;
     print_table(
         &format!("Year to date, January to {last}, by region"),
         &["id_region", "région", "quantité_totale (kg)", "chiffre_affaires (€)", "nombre_ventes"],
@@ -110,15 +120,18 @@ fn run(args: &Args) -> Result<(), MongoError> {
             .iter()
             .map(|t| vec![t.id_region.to_string(), t.region.clone(), t.total_quantity.to_string(), t.revenue.to_string(), t.sale_count.to_string()])
             .collect::<Vec<_>>(),
-    );
+    )?;
     Ok(())
 }
 
-/// Defaults taken from the data: the lowest region id, the first category
-/// and the month range present.
+/// What the collection holds: the regions and categories with data, the
+/// lowest region id, and the month range.
 struct Defaults {
     region: i32,
-    category: String,
+    /// Region ids with data, ascending.
+    regions: Vec<i32>,
+    /// Category names with data, sorted.
+    categories: Vec<String>,
     first: YearMonth,
     last: YearMonth,
 }
@@ -132,9 +145,12 @@ impl Defaults {
             reason: "it is empty; run `cargo run --release --example etl` first".to_owned(),
         };
         let first_doc = all.first().ok_or_else(empty)?;
+        let regions: std::collections::BTreeSet<i32> = all.iter().map(|a| a.region_id).collect();
+        let categories: std::collections::BTreeSet<&str> = all.iter().map(|a| a.category.as_str()).collect();
         Ok(Self {
             region: first_doc.region_id,
-            category: all.iter().map(|a| a.category.clone()).min().ok_or_else(empty)?,
+            regions: regions.into_iter().collect(),
+            categories: categories.into_iter().map(str::to_owned).collect(),
             first: all.iter().map(|a| a.month).min().ok_or_else(empty)?,
             last: all.iter().map(|a| a.month).max().ok_or_else(empty)?,
         })

@@ -33,7 +33,7 @@ struct Args {
     product: Option<String>,
 
     /// Ranks kept per category or region in the top-N analyses.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     top: u32,
 
     /// First sale date included (YYYY-MM-DD) [default: unbounded].
@@ -54,7 +54,7 @@ fn main() -> ExitCode {
     common::main_with(|| run(&args))
 }
 
-fn run(args: &Args) -> Result<(), PgError> {
+fn run(args: &Args) -> common::RunResult {
     let settings = Settings::resolve(args.database_url.clone(), None, None);
     let range = DateRange::new(args.from, args.to)?;
     let mut repo = PgRepository::connect(&settings.database_url)?;
@@ -72,6 +72,7 @@ fn run(args: &Args) -> Result<(), PgError> {
             ProductRef::Id(first.id)
         }
     };
+    let (product_id, product_name) = repo.resolve_product(&product)?;
 
     let by_month = repo.sales_by_region_month(range)?;
     let top_products = repo.top_products_by_category(range, args.top)?;
@@ -89,7 +90,7 @@ fn run(args: &Args) -> Result<(), PgError> {
             "top_categories_by_region": top_categories,
             "product_monthly_history": history,
         });
-        println!("{}", serde_json::to_string_pretty(&output).unwrap_or_default());
+        common::outln!("{}", serde_json::to_string_pretty(&output).unwrap_or_default())?;
         return Ok(());
     }
 
@@ -100,7 +101,7 @@ fn run(args: &Args) -> Result<(), PgError> {
             .iter()
             .map(|r| vec![r.id_region.to_string(), r.nom_region.clone(), r.mois.to_string(), r.quantite_totale.to_string(), r.chiffre_affaires.to_string(), r.nombre_ventes.to_string()])
             .collect::<Vec<_>>(),
-    );
+    )?;
     print_table(
         &format!("Best-selling products by category (top {}, by quantity)", args.top),
         &["catégorie", "rang", "id_produit", "nom", "quantité_totale (kg)", "chiffre_affaires (€)"],
@@ -108,7 +109,7 @@ fn run(args: &Args) -> Result<(), PgError> {
             .iter()
             .map(|r| vec![r.categorie.clone(), r.rang.to_string(), r.id_produit.to_string(), r.nom.clone(), r.quantite_totale.to_string(), r.chiffre_affaires.to_string()])
             .collect::<Vec<_>>(),
-    );
+    )?;
     print_table(
         "Regions from the lowest sales",
         &["rang", "id_region", "nom_region", "population", "chiffre_affaires (€)", "€ par habitant", "rang par habitant"],
@@ -126,7 +127,7 @@ fn run(args: &Args) -> Result<(), PgError> {
                 ]
             })
             .collect::<Vec<_>>(),
-    );
+    )?;
     print_table(
         &format!("Top {} products by revenue in each region", args.top),
         &["nom_region", "rang", "id_produit", "nom", "catégorie", "quantité_totale (kg)", "chiffre_affaires (€)"],
@@ -134,7 +135,7 @@ fn run(args: &Args) -> Result<(), PgError> {
             .iter()
             .map(|r| vec![r.nom_region.clone(), r.rang.to_string(), r.id_produit.to_string(), r.nom.clone(), r.categorie.clone(), r.quantite_totale.to_string(), r.chiffre_affaires.to_string()])
             .collect::<Vec<_>>(),
-    );
+    )?;
     print_table(
         &format!("Top {} categories in each region (by revenue)", args.top),
         &["nom_region", "rang", "catégorie", "quantité_totale (kg)", "chiffre_affaires (€)", "nombre_ventes"],
@@ -142,10 +143,11 @@ fn run(args: &Args) -> Result<(), PgError> {
             .iter()
             .map(|r| vec![r.nom_region.clone(), r.rang.to_string(), r.categorie.clone(), r.quantite_totale.to_string(), r.chiffre_affaires.to_string(), r.nombre_ventes.to_string()])
             .collect::<Vec<_>>(),
-    );
-    let title = match history.first() {
-        Some(first) => format!("Monthly history of {} (id {})", first.nom, first.id_produit),
-        None => "Monthly history of the product (no sale in the range)".to_owned(),
+    )?;
+    let title = if history.is_empty() {
+        format!("Monthly history of {product_name} (id {product_id}): no sale in the range")
+    } else {
+        format!("Monthly history of {product_name} (id {product_id})")
     };
     print_table(
         &title,
@@ -154,6 +156,6 @@ fn run(args: &Args) -> Result<(), PgError> {
             .iter()
             .map(|r| vec![r.mois.to_string(), r.quantite_totale.to_string(), r.chiffre_affaires.to_string(), r.nombre_ventes.to_string()])
             .collect::<Vec<_>>(),
-    );
+    )?;
     Ok(())
 }

@@ -63,6 +63,8 @@ struct SqlGroup {
     quantite: String,
     #[diesel(sql_type = Text)]
     chiffre_affaires: String,
+    #[diesel(sql_type = Text)]
+    chiffre_affaires_exact: String,
     #[diesel(sql_type = BigInt)]
     nombre: i64,
 }
@@ -75,6 +77,7 @@ fn sql_groups(repo: &mut PgRepository) -> Vec<SqlGroup> {
                 to_char(date_trunc('month', v.date_vente), 'YYYY-MM') AS mois, \
                 sum(v.\"quantité\")::text AS quantite, \
                 round(sum(v.\"quantité\" * p.prix_unitaire), 2)::text AS chiffre_affaires, \
+                sum(v.\"quantité\" * p.prix_unitaire)::text AS chiffre_affaires_exact, \
                 count(*) AS nombre \
          FROM ventes v JOIN produits p USING (id_produit) JOIN regions r ON r.id_region = v.region_vente \
          GROUP BY 1, 2, 3, 4",
@@ -117,6 +120,7 @@ fn aggregates_equal_sql_group_by() {
         assert_eq!(document.get_str("région").unwrap(), group.nom_region, "{key:?}");
         assert_eq!(decimal_text(document, "quantité_totale"), group.quantite, "{key:?}");
         assert_eq!(decimal_text(document, "chiffre_affaires"), group.chiffre_affaires, "{key:?}");
+        assert_eq!(decimal_text(document, "chiffre_affaires_exact"), group.chiffre_affaires_exact, "{key:?}");
         assert_eq!(document.get_i64("nombre_ventes").unwrap(), group.nombre, "{key:?}");
         quantities.insert(key, group.quantite.parse::<f64>().unwrap());
     }

@@ -84,9 +84,10 @@ fn year_to_date_equals_sum_of_documents() {
     assert_eq!(totals.len(), regions.len());
     for total in &totals {
         let months = l.written.iter().filter(|a| a.region_id == total.id_region && a.month.year() == 2024 && a.month <= through);
-        let (milli, cents, count) = months.fold((0_i64, 0_i64, 0_i64), |(m, c, n), a| {
-            (m + a.total_quantity.milli(), c + a.revenue.get(), n + a.sale_count as i64)
+        let (milli, exact, count) = months.fold((0_i64, 0_i128, 0_i64), |(m, r, n), a| {
+            (m + a.total_quantity.milli(), r + a.revenue_exact.raw(), n + a.sale_count as i64)
         });
+        let cents = agrisales::domain::Revenue::from_raw(exact).to_cents_rounded().get();
         assert_eq!(total.total_quantity.milli(), milli, "region {}", total.id_region);
         assert_eq!(total.revenue.get(), cents, "region {}", total.id_region);
         assert_eq!(total.sale_count, count, "region {}", total.id_region);

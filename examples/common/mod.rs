@@ -15,7 +15,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
 }
 
 /// Builds a progress bar of `total` units named `label`, or a spinner
@@ -62,14 +66,45 @@ impl Observer for ProgressBars {
     }
 }
 
+/// The result of an example's `run` function.
+pub type RunResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Writes `text` to standard output and flushes it.
+pub fn write_out(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()
+}
+
+/// `println!` that returns the write error instead of panicking, so a
+/// closed pipe or a full disk ends the example cleanly.
+macro_rules! outln {
+    () => {
+        crate::common::write_out("\n")
+    };
+    ($($arg:tt)*) => {
+        crate::common::write_out(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+pub(crate) use outln;
+
 /// Sets up logging, runs `run` and turns its result into the exit status:
-/// 0 on success, 1 after printing the error and its causes.
-pub fn main_with<E: std::error::Error>(run: impl FnOnce() -> Result<(), E>) -> std::process::ExitCode {
+/// 0 on success, 1 after printing the error and its causes. A closed
+/// standard output (`| head`) ends the example quietly with status 0.
+pub fn main_with(run: impl FnOnce() -> RunResult) -> std::process::ExitCode {
     init_logging();
     match run() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
-            print_error(&error);
+            let broken_pipe = error
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe);
+            if broken_pipe {
+                return std::process::ExitCode::SUCCESS;
+            }
+            print_error(error.as_ref());
             std::process::ExitCode::FAILURE
         }
     }
@@ -99,11 +134,11 @@ pub enum Format {
 
 /// Prints `rows` under `headers` as an aligned table; columns whose cells
 /// all look numeric are right-aligned.
-pub fn print_table(title: &str, headers: &[&str], rows: &[Vec<String>]) {
-    println!("{title}");
+pub fn print_table(title: &str, headers: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
+    outln!("{title}")?;
     if rows.is_empty() {
-        println!("  (no rows)\n");
-        return;
+        outln!("  (no rows)\n")?;
+        return Ok(());
     }
 
     let widths: Vec<usize> = (0..headers.len())
@@ -121,14 +156,14 @@ pub fn print_table(title: &str, headers: &[&str], rows: &[Vec<String>]) {
                 if numeric[c] { format!("{pad}{cell}") } else { format!("{cell}{pad}") }
             })
             .collect();
-        println!("  {}", padded.join("  ").trim_end());
+        outln!("  {}", padded.join("  ").trim_end())
     };
 
-    line(headers.to_vec());
+    line(headers.to_vec())?;
     let dashes: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
-    line(dashes.iter().map(String::as_str).collect());
+    line(dashes.iter().map(String::as_str).collect())?;
     for row in rows {
-        line(row.iter().map(String::as_str).collect());
+        line(row.iter().map(String::as_str).collect())?;
     }
-    println!();
+    outln!()
 }

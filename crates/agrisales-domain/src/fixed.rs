@@ -97,7 +97,7 @@ impl FromStr for Cents {
 ///
 /// Sums of revenues stay exact in an `i128`: one sale is below 10²⁷ units,
 /// so 10¹¹ sales cannot overflow.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Revenue(i128);
 
 impl Revenue {

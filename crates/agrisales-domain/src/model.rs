@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::{Cents, Quantity, YearMonth};
+use crate::{Cents, Quantity, Revenue, YearMonth};
 
 /// A row of `regions`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,6 +132,10 @@ pub struct MonthlyAggregate {
     /// `chiffre_affaires`: sum of `quantité × prix_unitaire`, rounded to the
     /// cent once, after summing.
     pub revenue: Cents,
+    /// `chiffre_affaires_exact`: the same sum before rounding (scale 5).
+    /// Sums over several months, such as year-to-date totals, must add
+    /// this field and round last to match SQL.
+    pub revenue_exact: Revenue,
     /// `nombre_ventes`: number of sales.
     pub sale_count: u64,
     /// `évolution_mois_précédent`: relative change of `quantité_totale`

@@ -2,7 +2,7 @@
 
 use std::str::FromStr;
 
-use agrisales_domain::{Cents, MonthlyAggregate, ProductForecast, Quantity, YearMonth};
+use agrisales_domain::{Cents, MonthlyAggregate, ProductForecast, Quantity, Revenue, YearMonth};
 use mongodb::bson::{Bson, Decimal128, Document, doc};
 
 /// Builds the `agrégats_ventes` document of `aggregate`.
@@ -18,6 +18,7 @@ pub fn aggregate_document(aggregate: &MonthlyAggregate) -> Document {
         "année": aggregate.month.year(),
         "quantité_totale": decimal(&aggregate.total_quantity.to_string()),
         "chiffre_affaires": decimal(&aggregate.revenue.to_string()),
+        "chiffre_affaires_exact": decimal(&aggregate.revenue_exact.to_string()),
         "nombre_ventes": i64::try_from(aggregate.sale_count).unwrap_or(i64::MAX),
         "évolution_mois_précédent": optional_double(aggregate.change_vs_previous_month),
         "évolution_annuelle": optional_double(aggregate.change_vs_previous_year),
@@ -64,6 +65,7 @@ pub fn aggregate_from_document(document: &Document) -> Result<MonthlyAggregate, 
         month: month(document)?,
         total_quantity: Quantity::from_str(&decimal_text(document, "quantité_totale")?).map_err(|e| e.to_string())?,
         revenue: Cents::from_str(&decimal_text(document, "chiffre_affaires")?).map_err(|e| e.to_string())?,
+        revenue_exact: parse_revenue(&decimal_text(document, "chiffre_affaires_exact")?)?,
         sale_count: u64::try_from(long(document, "nombre_ventes")?).map_err(|_| "nombre_ventes is negative")?,
         change_vs_previous_month: nullable_double(document, "évolution_mois_précédent")?,
         change_vs_previous_year: nullable_double(document, "évolution_annuelle")?,
@@ -95,6 +97,18 @@ pub fn forecast_from_document(document: &Document) -> Result<ProductForecast, St
 /// still holds.
 fn to_gram(kg: f64) -> f64 {
     (kg * 1000.0).round() / 1000.0
+}
+
+/// Parses a decimal text with at most 5 decimals (as `Decimal128` prints
+/// a value written from a [`Revenue`]) into a [`Revenue`].
+pub(crate) fn parse_revenue(text: &str) -> Result<Revenue, String> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let fraction = fraction.trim_end_matches('0');
+    if fraction.len() > Revenue::SCALE as usize {
+        return Err(format!("{text} has more than {} decimals", Revenue::SCALE));
+    }
+    let digits = format!("{whole}{fraction:0<width$}", width = Revenue::SCALE as usize);
+    digits.parse::<i128>().map(Revenue::from_raw).map_err(|e| format!("{text}: {e}"))
 }
 
 fn decimal(text: &str) -> Bson {

@@ -13,6 +13,24 @@ pub enum MongoError {
         message: String,
     },
 
+    /// The database name is not one MongoDB accepts.
+    #[error("invalid MongoDB database name `{name}`: {reason}; set MONGODB_DATABASE (or --mongodb-database)")]
+    InvalidDatabaseName {
+        /// The rejected name.
+        name: String,
+        /// Why it is rejected.
+        reason: &'static str,
+    },
+
+    /// The server rejected the credentials.
+    #[error("authentication failed at MongoDB {target}: {message}. Check the user, password and authSource in MONGODB_URI")]
+    Authentication {
+        /// `host:port/database` of the server.
+        target: String,
+        /// The server's message.
+        message: String,
+    },
+
     /// The server did not respond.
     #[error("cannot reach MongoDB at {target}: {message}. Check that the server runs and MONGODB_URI (or --mongodb-uri) is right")]
     Connect {
@@ -59,7 +77,7 @@ pub enum MongoError {
     },
 
     /// A stored document does not have the shape of the data contract.
-    #[error("document {id} of {collection} does not match the data contract: {reason}")]
+    #[error("document {id} of {collection} does not match the data contract: {reason}; run the ETL again to rewrite the collection")]
     InvalidDocument {
         /// The collection read from.
         collection: String,

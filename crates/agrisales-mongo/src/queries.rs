@@ -4,7 +4,7 @@ use agrisales_domain::{Cents, MonthlyAggregate, Quantity, YearMonth};
 use mongodb::bson::{Bson, Document, doc};
 use serde::Serialize;
 
-use crate::documents::aggregate_from_document;
+use crate::documents::{aggregate_from_document, parse_revenue};
 use crate::schema::AGGREGATES_COLLECTION;
 use crate::{MongoError, MongoStore};
 
@@ -133,8 +133,10 @@ impl MongoStore {
 
     /// Returns the year-to-date totals of every region with sales, from
     /// January of `through`'s year to `through` included, ordered by
-    /// region id. Runs as an aggregation pipeline on the server; sums of
-    /// `Decimal128` stay exact.
+    /// region id. Runs as an aggregation pipeline on the server. It sums
+    /// the unrounded `chiffre_affaires_exact` as `Decimal128` and rounds
+    /// the total to the cent here, half away from zero, as PostgreSQL's
+    /// `round()` does; MongoDB's `$round` would round halves to even.
     pub fn year_to_date_by_region(&self, through: YearMonth) -> Result<Vec<RegionYearToDate>, MongoError> {
         let january = YearMonth::new(through.year(), 1).unwrap_or(through);
         let pipeline = vec![
@@ -143,7 +145,7 @@ impl MongoStore {
                 "_id": "$id_region",
                 "région": { "$first": "$région" },
                 "quantité_totale": { "$sum": "$quantité_totale" },
-                "chiffre_affaires": { "$sum": "$chiffre_affaires" },
+                "chiffre_affaires_exact": { "$sum": "$chiffre_affaires_exact" },
                 "nombre_ventes": { "$sum": "$nombre_ventes" },
             } },
             doc! { "$sort": { "_id": 1 } },
@@ -213,7 +215,7 @@ fn parse_year_to_date(document: &Document) -> Result<RegionYearToDate, String> {
         id_region,
         region: document.get_str("région").map_err(|e| e.to_string())?.to_owned(),
         total_quantity: parse_decimal(&decimal("quantité_totale")?, Quantity::SCALE).map(Quantity::from_milli)?,
-        revenue: parse_decimal(&decimal("chiffre_affaires")?, Cents::SCALE).map(Cents::new)?,
+        revenue: parse_revenue(&decimal("chiffre_affaires_exact")?)?.to_cents_rounded(),
         sale_count,
     })
 }

@@ -24,6 +24,7 @@ pub fn aggregates_validator() -> Document {
             "année": { "bsonType": ["int", "long"] },
             "quantité_totale": { "bsonType": ["decimal", "double"], "minimum": 0 },
             "chiffre_affaires": { "bsonType": ["decimal", "double"], "minimum": 0 },
+            "chiffre_affaires_exact": { "bsonType": ["decimal", "double"], "minimum": 0 },
             "nombre_ventes": { "bsonType": ["int", "long"], "minimum": 1 },
             "évolution_mois_précédent": { "bsonType": ["double", "null"] },
             "évolution_annuelle": { "bsonType": ["double", "null"] },

@@ -52,11 +52,7 @@ impl MongoStore {
     /// within the URI's `serverSelectionTimeoutMS`, or
     /// [`DEFAULT_SERVER_SELECTION_TIMEOUT`] when it sets none.
     pub fn connect(uri: &str, database: &str) -> Result<Self, MongoError> {
-        if database.is_empty() || database.contains(['/', '\\', '.', ' ', '"', '$', '\0']) {
-            return Err(MongoError::InvalidUri {
-                message: format!("database name `{database}` is empty or contains one of / \\ . space \" $"),
-            });
-        }
+        check_database_name(database)?;
 
         let mut options = ClientOptions::parse(uri)
             .run()
@@ -70,11 +66,12 @@ impl MongoStore {
         let client = Client::with_options(options)
             .map_err(|e| MongoError::Connect { target: target.clone(), message: e.to_string() })?;
 
-        client
-            .database("admin")
-            .run_command(doc! { "ping": 1 })
-            .run()
-            .map_err(|e| MongoError::Connect { target: target.clone(), message: first_sentence(&e.to_string()) })?;
+        client.database("admin").run_command(doc! { "ping": 1 }).run().map_err(|e| match *e.kind {
+            mongodb::error::ErrorKind::Authentication { ref message, .. } => {
+                MongoError::Authentication { target: target.clone(), message: message.trim_end_matches('.').to_owned() }
+            }
+            _ => MongoError::Connect { target: target.clone(), message: first_sentence(&e.to_string()) },
+        })?;
 
         tracing::debug!(%target, "connected to MongoDB");
         let database = client.database(database);
@@ -284,6 +281,25 @@ impl AggregateSink for MongoStore {
     fn replace_forecasts(&mut self, forecasts: &[ProductForecast]) -> Result<WriteSummary, MongoError> {
         let documents = forecasts.iter().map(|f| (forecast_key(f), forecast_document(f))).collect();
         self.replace_all(FORECASTS_COLLECTION, &FORECAST_KEY_FIELDS, documents)
+    }
+}
+
+/// Rejects the database names MongoDB refuses: empty, longer than 63
+/// bytes, or containing `/ \ . " $`, a space or NUL; the server
+/// would reject them later with a less clear message.
+fn check_database_name(name: &str) -> Result<(), MongoError> {
+    let reason = if name.is_empty() {
+        Some("it is empty")
+    } else if name.len() > 63 {
+        Some("it is longer than 63 bytes")
+    } else if name.contains(['/', '\\', '.', ' ', '"', '$', '\0']) {
+        Some("it contains one of / \\ . \" $, a space or NUL")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(MongoError::InvalidDatabaseName { name: name.to_owned(), reason }),
+        None => Ok(()),
     }
 }
 

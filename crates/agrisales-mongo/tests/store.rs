@@ -1,7 +1,7 @@
 //! MongoDB store against a real server (see agrisales-testkit for how to
 //! start one).
 
-use agrisales_domain::{AggregateSink, Cents, MonthlyAggregate, ProductForecast, Quantity, YearMonth};
+use agrisales_domain::{AggregateSink, Cents, MonthlyAggregate, ProductForecast, Quantity, Revenue, YearMonth};
 use agrisales_mongo::{AGGREGATES_COLLECTION, FORECASTS_COLLECTION, MongoError, MongoStore};
 use agrisales_testkit::TestMongo;
 use mongodb::bson::{Document, doc};
@@ -14,6 +14,7 @@ fn aggregate(region_id: i32, category: &str, month: &str, milli: i64, cents: i64
         month: month.parse().unwrap(),
         total_quantity: Quantity::from_milli(milli),
         revenue: Cents::new(cents),
+        revenue_exact: Revenue::from_raw(i128::from(cents) * 1000 + 4),
         sale_count: 3,
         change_vs_previous_month: Some(0.25),
         change_vs_previous_year: None,
@@ -149,4 +150,12 @@ fn unreachable_server_names_host_and_port() {
 fn credentials_never_appear_in_errors() {
     let error = MongoStore::connect("mongodb://alice:s3cret@127.0.0.1:1/?serverSelectionTimeoutMS=500", "x").unwrap_err();
     assert!(!error.to_string().contains("s3cret"), "{error}");
+}
+
+#[test]
+fn invalid_database_names_are_rejected() {
+    for name in ["", "bad/name", "a$b", "with space", &"x".repeat(64)] {
+        let error = MongoStore::connect("mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500", name).unwrap_err();
+        assert!(matches!(error, MongoError::InvalidDatabaseName { .. }), "{name:?}: {error}");
+    }
 }

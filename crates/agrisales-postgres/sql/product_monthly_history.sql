@@ -1,7 +1,7 @@
 -- Monthly history of one product: every month from its first to its last
+-- sale in the range, months without sales included with 0.
 -- Reads the daily totals of ventes_par_jour, which triggers keep equal to
 -- ventes (see the migration that creates it).
--- sale in the range, months without sales included with 0.
 -- $1, $2: optional half-open date range [start, end); $3: id_produit.
 -- In psql: PREPARE q(date, date, int) AS <this query>; EXECUTE q(NULL, NULL, 1);
 WITH sales AS (

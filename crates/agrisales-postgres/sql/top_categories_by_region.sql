@@ -1,8 +1,8 @@
 -- The N most popular categories of each region. Popularity is revenue,
--- Reads the daily totals of ventes_par_jour, which triggers keep equal to
--- ventes (see the migration that creates it).
 -- because kilograms of wheat and of cheese do not compare; quantity and
 -- number of sales come along. Ranked with rank().
+-- Reads the daily totals of ventes_par_jour, which triggers keep equal to
+-- ventes (see the migration that creates it).
 -- $1, $2: optional half-open date range [start, end); $3: N.
 -- In psql: PREPARE q(date, date, int) AS <this query>; EXECUTE q(NULL, NULL, 3);
 WITH totals AS (

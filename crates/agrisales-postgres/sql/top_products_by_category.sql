@@ -3,20 +3,19 @@
 -- ventes (see the migration that creates it).
 -- rank() lets equal quantities share a rank and leaves a gap after them
 -- ("1, 2, 2, 4"), so a tie at rank N keeps every tied product.
--- Products without sales in the range appear with quantity 0.
+-- Only products with sales in the range are ranked.
 -- $1, $2: optional half-open date range [start, end); $3: N.
 -- In psql: PREPARE q(date, date, int) AS <this query>; EXECUTE q(NULL, NULL, 3);
 WITH totals AS (
     SELECT p.id_produit,
            p.nom,
            p."catégorie",
-           coalesce(sum(v."quantité"), 0)                                 AS quantite,
-           coalesce(round(sum(v."quantité" * p.prix_unitaire), 2), 0)     AS chiffre_affaires
-    FROM produits p
-    LEFT JOIN ventes_par_jour v
-           ON v.id_produit = p.id_produit
-          AND ($1::date IS NULL OR v.date_vente >= $1::date)
-          AND ($2::date IS NULL OR v.date_vente <  $2::date)
+           sum(v."quantité")                                 AS quantite,
+           round(sum(v."quantité" * p.prix_unitaire), 2)     AS chiffre_affaires
+    FROM ventes_par_jour v
+    JOIN produits p ON p.id_produit = v.id_produit
+    WHERE ($1::date IS NULL OR v.date_vente >= $1::date)
+      AND ($2::date IS NULL OR v.date_vente <  $2::date)
     GROUP BY p.id_produit, p.nom, p."catégorie"
 ), ranked AS (
     SELECT totals.*,

@@ -372,7 +372,8 @@ impl PgRepository {
 
     /// Analysis 2: the best-selling products of each category by quantity,
     /// the `top` first ranks of each (more rows when products tie), ordered
-    /// by category and rank. Products without sales appear with 0.
+    /// by category and rank. Only products with sales in the range are
+    /// ranked.
     ///
     /// Ranks come from `rank()`: equal quantities share a rank and the next
     /// rank skips ("1, 2, 2, 4"), so a tie is never cut arbitrarily at the

@@ -119,9 +119,10 @@ impl PgRepository {
     /// Creating needs a connection to the server's `postgres` database with
     /// the same credentials and the `CREATEDB` privilege.
     pub fn connect_or_create(url: &str) -> Result<Self, PgError> {
+        let target = PgTarget::parse(url)?;
+        let missing_database = format!("database \"{}\" does not exist", target.database);
         match Self::connect(url) {
-            Err(PgError::Connect { message, .. }) if message.contains("does not exist") => {
-                let target = PgTarget::parse(url)?;
+            Err(PgError::Connect { message, .. }) if message.contains(&missing_database) => {
                 let maintenance_url = PgTarget::url_with_database(url, "postgres")?;
                 let mut maintenance = Self::connect(&maintenance_url)?;
                 let statement = format!("CREATE DATABASE \"{}\"", target.database.replace('"', "\"\""));

@@ -143,12 +143,25 @@ fn top_products_share_rank_on_tie() {
 }
 
 #[test]
-fn top_products_include_unsold_product() {
+fn top_products_skip_unsold_product() {
     let mut f = fixture();
     let rows = f.repo.top_products_by_category(DateRange::all(), 3).unwrap();
-    let fraises = rows.iter().find(|r| r.id_produit == f.products[2]).expect("Fraises is listed");
-    assert_eq!(fraises.quantite_totale.milli(), 0);
-    assert_eq!(fraises.rang, 3, "1, 1, then 3: rank() skips after a tie");
+    assert!(rows.iter().all(|r| r.id_produit != f.products[2]), "Fraises has no sale");
+    assert_eq!(rows.len(), 3);
+}
+
+#[test]
+fn ranks_skip_after_a_tie() {
+    let mut f = fixture();
+    // One kilogram of Fraises: behind the two fruits tied at 12.5 kg.
+    let sale = NewSale { product_id: f.products[2], quantity: milli("1"), date: date("2024-01-05"), region_id: f.regions[0] };
+    f.repo.copy_sales(std::iter::once(sale), 10, |_| {}).unwrap();
+
+    let rows = f.repo.top_products_by_category(DateRange::all(), 3).unwrap();
+
+    let fruits: Vec<(i32, i64)> = rows.iter().filter(|r| r.categorie == "fruits").map(|r| (r.id_produit, r.rang)).collect();
+    let [pommes, poires, fraises, _] = f.products;
+    assert_eq!(fruits, vec![(pommes, 1), (poires, 1), (fraises, 3)]);
 }
 
 #[test]

@@ -118,6 +118,7 @@ impl MonthlyAggregator {
                         month: YearMonth::from_ordinal(self.grid.first() + row as i32),
                         total_quantity: Quantity::from_milli(saturate(quantity)),
                         revenue: round_revenue(self.grid.revenue[[row, cell]]),
+                        revenue_exact: Revenue::from_raw(self.grid.revenue[[row, cell]]),
                         sale_count: count,
                         change_vs_previous_month: change_vs(1),
                         change_vs_previous_year: change_vs(12),
