@@ -63,19 +63,15 @@ impl MonthlyAggregator {
 
         // Resolve every row first so that a bad row leaves the sums intact.
         let category_count = self.categories.len();
-        let resolved = self.positions.resolve(chunk)?;
-        let cells: Vec<usize> = resolved
-            .iter()
-            .map(|&(product, region)| region * category_count + self.product_category[product] as usize)
-            .collect();
-        let prices: Vec<i64> = resolved.iter().map(|&(product, _)| self.product_price[product]).collect();
+        let resolved = self.positions.map_rows(chunk, |product, region| {
+            (region * category_count + self.product_category[product] as usize, self.product_price[product])
+        })?;
 
         let (low, high) = month_bounds(&chunk.month);
         self.grid.cover(low, high);
-        for row in 0..chunk.len() {
-            let quantity = chunk.quantity_milli[row];
-            let revenue = i128::from(quantity) * i128::from(prices[row]);
-            self.grid.add(chunk.month[row], cells[row], quantity, revenue);
+        for ((&month, &quantity), &(cell, price)) in chunk.month.iter().zip(&chunk.quantity_milli).zip(&resolved) {
+            let revenue = i128::from(quantity) * i128::from(price);
+            self.grid.add(month, cell, quantity, revenue);
         }
         self.sales += chunk.len() as u64;
         Ok(())

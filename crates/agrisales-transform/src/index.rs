@@ -76,20 +76,26 @@ impl Positions {
         Ok(Self { regions, products })
     }
 
-    /// Returns (product position, region position) for every sale of
-    /// `chunk`, or the first sale naming an unknown id.
-    pub(crate) fn resolve(&self, chunk: &SaleColumns) -> Result<Vec<(usize, usize)>, TransformError> {
-        chunk
-            .product_id
-            .iter()
-            .zip(&chunk.region_id)
-            .enumerate()
-            .map(|(row, (&product_id, &region_id))| {
-                let product = self.products.get(product_id).ok_or(TransformError::UnknownProduct { row, product_id })?;
-                let region = self.regions.get(region_id).ok_or(TransformError::UnknownRegion { row, region_id })?;
-                Ok((product, region))
-            })
-            .collect()
+    /// Returns `per_row(product position, region position)` for every sale
+    /// of `chunk`, or an error naming the first sale with an unknown id.
+    ///
+    /// A plain loop into a preallocated vector: this runs once per sale.
+    pub(crate) fn map_rows<T>(
+        &self,
+        chunk: &SaleColumns,
+        per_row: impl Fn(usize, usize) -> T,
+    ) -> Result<Vec<T>, TransformError> {
+        let mut values = Vec::with_capacity(chunk.len());
+        for (row, (&product_id, &region_id)) in chunk.product_id.iter().zip(&chunk.region_id).enumerate() {
+            let Some(product) = self.products.get(product_id) else {
+                return Err(TransformError::UnknownProduct { row, product_id });
+            };
+            let Some(region) = self.regions.get(region_id) else {
+                return Err(TransformError::UnknownRegion { row, region_id });
+            };
+            values.push(per_row(product, region));
+        }
+        Ok(values)
     }
 }
 

@@ -37,8 +37,7 @@ impl SeriesBuilder {
         }
 
         let region_count = self.regions.len();
-        let cells: Vec<usize> =
-            self.positions.resolve(chunk)?.iter().map(|&(product, region)| product * region_count + region).collect();
+        let cells = self.positions.map_rows(chunk, |product, region| product * region_count + region)?;
 
         let (low, high) = month_bounds(&chunk.month);
         self.grid.cover(low, high);
