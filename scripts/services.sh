@@ -25,7 +25,11 @@ agrisales_port_open() {
 agrisales_install_packages() {
     local missing=()
     command -v cmake >/dev/null || missing+=(cmake)
-    command -v pg_config >/dev/null || missing+=(libpq-dev)
+    # Diesel links against libpq.so. Debian's postgresql-common ships a
+    # pg_config without the library, so look for the library itself.
+    if ! compgen -G "/usr/lib/*/libpq.so" >/dev/null && ! compgen -G "/usr/lib/libpq.so" >/dev/null; then
+        missing+=(libpq-dev)
+    fi
     command -v pkg-config >/dev/null || missing+=(pkg-config)
     if [ ${#missing[@]} -eq 0 ]; then
         return 0
