@@ -225,7 +225,8 @@ mod tests {
         let last = config.first_month.plus(config.months as i32 - 1);
         for sale in SalesGenerator::new(&config, &regions, &products).unwrap() {
             let month = YearMonth::of(sale.date);
-            assert!(month >= config.first_month && month <= last, "{month} outside the period");
+            assert!(month >= config.first_month, "{month} before the period");
+            assert!(month <= last, "{month} after the period");
             assert!(sale.quantity.milli() > 0);
             assert!(regions.iter().any(|r| r.id == sale.region_id));
             assert!(products.iter().any(|p| p.id == sale.product_id));

@@ -101,7 +101,7 @@ impl SaleColumns {
         self.product_id.len()
     }
 
-    /// Whether the chunk holds no sale.
+    /// Returns whether the chunk contains no sale.
     pub fn is_empty(&self) -> bool {
         self.product_id.is_empty()
     }

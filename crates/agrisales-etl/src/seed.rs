@@ -22,6 +22,6 @@ pub fn seed_database(
         let regions = repo.insert_regions(&regions())?;
         let products = repo.insert_products(&products())?;
         let sales = SalesGenerator::new(config, &regions, &products).map_err(EtlError::Generator)?;
-        Ok(repo.copy_sales(sales, COPY_BATCH, &mut on_progress)?)
+        Ok(repo.bulk_load_sales(sales, COPY_BATCH, &mut on_progress)?)
     })
 }

@@ -11,7 +11,7 @@ pub const FORECASTS_COLLECTION: &str = "prévisions_popularité";
 /// `YYYY-MM` with a month from 01 to 12.
 const MONTH_PATTERN: &str = "^[0-9]{4}-(0[1-9]|1[0-2])$";
 
-/// The `$jsonSchema` validator of `agrégats_ventes`.
+/// Builds the `$jsonSchema` validator of `agrégats_ventes`.
 pub fn aggregates_validator() -> Document {
     doc! { "$jsonSchema": {
         "bsonType": "object",
@@ -32,7 +32,7 @@ pub fn aggregates_validator() -> Document {
     } }
 }
 
-/// The `$jsonSchema` validator of `prévisions_popularité`.
+/// Builds the `$jsonSchema` validator of `prévisions_popularité`.
 pub fn forecasts_validator() -> Document {
     doc! { "$jsonSchema": {
         "bsonType": "object",

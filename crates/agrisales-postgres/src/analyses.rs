@@ -46,7 +46,7 @@ impl DateRange {
         Ok(Self { start, end })
     }
 
-    /// The months `first` to `last`, both included.
+    /// Returns the range of the months `first` to `last`, both included.
     pub fn months(first: YearMonth, last: YearMonth) -> Result<Self, PgError> {
         Self::new(Some(first.first_day()), Some(last.succ().first_day()))
     }

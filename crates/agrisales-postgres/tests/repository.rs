@@ -244,6 +244,26 @@ fn summary_mismatches(repo: &mut PgRepository) -> i64 {
 }
 
 #[test]
+fn bulk_load_rebuilds_daily_summary() {
+    let db = TestPostgres::create();
+    let mut repo = migrated(&db);
+    seed(&mut repo, 1_000, 9);
+    let regions = repo.regions().unwrap();
+    let products = repo.products().unwrap();
+    let config = GeneratorConfig { rows: 4_000, seed: 10, ..GeneratorConfig::default() };
+
+    let loaded = repo.bulk_load_sales(SalesGenerator::new(&config, &regions, &products).unwrap(), 1_500, |_| {}).unwrap();
+
+    assert_eq!(loaded, 4_000);
+    assert_eq!(summary_mismatches(&mut repo), 0);
+    // The trigger is back on: a plain insert updates the summary.
+    diesel::sql_query("INSERT INTO ventes (id_produit, \"quantité\", date_vente, region_vente) VALUES (1, 1, '2030-01-01', 1)")
+        .execute(repo.connection())
+        .unwrap();
+    assert_eq!(summary_mismatches(&mut repo), 0);
+}
+
+#[test]
 fn daily_summary_follows_every_change() {
     let db = TestPostgres::create();
     let mut repo = migrated(&db);
