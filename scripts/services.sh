@@ -38,9 +38,17 @@ agrisales_install_packages() {
         agrisales_log "missing ${missing[*]} and no apt-get: install them with your package manager"
         return 1
     fi
+    local sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+        if ! command -v sudo >/dev/null; then
+            agrisales_log "missing ${missing[*]}: install them as root (apt-get install ${missing[*]})"
+            return 1
+        fi
+        sudo=(sudo)
+    fi
     agrisales_log "installing Debian packages: ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
 # Installs the secantusd-rs daemon from crates.io when it is missing
