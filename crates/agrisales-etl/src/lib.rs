@@ -39,6 +39,6 @@ mod seed;
 mod settings;
 
 pub use error::EtlError;
-pub use pipeline::{EtlConfig, EtlReport, Observer, Silent, Stage, run_etl};
+pub use pipeline::{EtlConfig, EtlReport, Observer, SalesHistory, Silent, Stage, load_history, run_etl};
 pub use seed::seed_database;
 pub use settings::{DEFAULT_DATABASE_URL, DEFAULT_MONGODB_URI, Settings, redact};

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use agrisales_domain::{AggregateSink, SalesSource, YearMonth};
+use agrisales_domain::{AggregateSink, Product, ProductRegionSeries, SalesSource, YearMonth};
 use agrisales_forecast::{ForecastConfig, forecast_products};
 use agrisales_transform::{MonthlyAggregator, SeriesBuilder};
 
@@ -172,6 +172,32 @@ where
         "documents loaded"
     );
     Ok(report)
+}
+
+/// Monthly series of every product, read from `source` in one streaming
+/// pass, with the products and the last month with sales.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SalesHistory {
+    /// Every product of the source.
+    pub products: Vec<Product>,
+    /// One series per product with sales; see [`SeriesBuilder::finish`].
+    pub series: Vec<ProductRegionSeries>,
+    /// Last month with sales; `None` without sales.
+    pub last_month: Option<YearMonth>,
+}
+
+/// Streams every sale of `source` into per-product monthly series, for
+/// forecasting and model evaluation without the rest of the ETL.
+pub fn load_history<S: SalesSource>(source: &mut S, chunk_rows: usize) -> Result<SalesHistory, EtlError> {
+    let regions = source.regions().map_err(|e| EtlError::Source(Box::new(e)))?;
+    let products = source.products().map_err(|e| EtlError::Source(Box::new(e)))?;
+    let mut builder = SeriesBuilder::new(&regions, &products)?;
+    source
+        .stream_sales(chunk_rows, &mut |chunk| Ok(builder.push(chunk)?))
+        .map_err(|e| EtlError::Source(Box::new(e)))?;
+
+    let last_month = builder.last_month();
+    Ok(SalesHistory { products, series: builder.finish(), last_month })
 }
 
 fn finish_stage(report: &mut EtlReport, observer: &mut dyn Observer, stage: Stage, started: Instant) {

@@ -12,6 +12,9 @@
 //!   beat.
 //! - [`backtest`]: rolling-origin evaluation over the last months, with
 //!   MAE and MASE ([`Backtest`]).
+//! - [`evaluate`]: backtests every model of [`candidates`] on one product
+//!   and picks the one with the lowest MASE ([`Evaluation`]); RMSE,
+//!   sMAPE and the hit rate of the prediction interval come with it.
 //! - [`forecast_products`]: picks each product's model by backtest MASE,
 //!   forecasts the next months with an empirical prediction interval, and
 //!   ranks products by forecast quantity overall and within their category.
@@ -39,12 +42,14 @@
 
 mod backtest;
 mod error;
+mod evaluation;
 mod features;
 mod models;
 mod popularity;
 
-pub use backtest::{Backtest, backtest, quantile};
+pub use backtest::{Backtest, BacktestPoint, backtest, quantile};
 pub use error::ForecastError;
+pub use evaluation::{Evaluation, candidates, evaluate};
 pub use features::{FeatureSpec, grid_rows, rank_with_intercept};
 pub use models::{Forecaster, HistoricalMean, SeasonRegionOls, SeasonalNaive};
 pub use popularity::{ForecastConfig, NO_HISTORY_MODEL, forecast_products};

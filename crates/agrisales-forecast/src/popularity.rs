@@ -5,8 +5,9 @@ use std::collections::HashMap;
 
 use agrisales_domain::{Product, ProductForecast, ProductRegionSeries, YearMonth};
 
-use crate::backtest::{Backtest, backtest, quantile};
-use crate::models::{HistoricalMean, SeasonRegionOls, SeasonalNaive};
+use crate::backtest::quantile;
+use crate::evaluation::{candidates, evaluate};
+use crate::models::{HistoricalMean, SeasonRegionOls};
 use crate::Forecaster;
 
 /// Settings of [`forecast_products`].
@@ -75,28 +76,19 @@ fn forecast_one(
     last_month: YearMonth,
     config: &ForecastConfig,
 ) -> Vec<ProductForecast> {
-    let candidates: [&dyn Forecaster; 4] =
-        [&SeasonalNaive, &HistoricalMean, &SeasonRegionOls { trend: false }, &SeasonRegionOls { trend: true }];
-
     // `SeriesBuilder` ends every series at the common last month. A series
     // from elsewhere may end earlier, so forecast through the gap.
     let gap = (last_month.ordinal() - history.last_month().ordinal()).max(0) as usize;
     let steps = config.horizon + gap;
 
-    let mut best: Option<(&dyn Forecaster, Backtest, f64)> = None;
-    for model in candidates {
-        let result = backtest(model, history, config.backtest_window, config.horizon);
-        if let Some(mase) = result.mase()
-            && best.as_ref().is_none_or(|(_, _, best_mase)| mase < *best_mase)
-        {
-            best = Some((model, result, mase));
-        }
-    }
-
-    let choice = best
-        .and_then(|(model, backtest, mase)| {
+    let evaluation = evaluate(history, config.backtest_window, config.horizon);
+    let choice = evaluation
+        .chosen
+        .and_then(|index| {
+            let model = candidates()[index];
+            let backtest = &evaluation.backtests[index];
             let points = model.forecast(history, steps).ok()?;
-            Some(Choice { model: model.name(), errors: backtest.errors, mase: Some(mase), points })
+            Some(Choice { model: model.name(), errors: backtest.errors(), mase: backtest.mase(), points })
         })
         .unwrap_or_else(|| fallback(history, steps));
     let Choice { model, errors, mase, points } = choice;

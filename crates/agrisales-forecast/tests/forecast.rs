@@ -51,7 +51,7 @@ fn ols_beats_seasonal_naive_on_trending_series() {
     let naive = backtest(&SeasonalNaive, &series, 12, 3);
     assert!(ols.mase().unwrap() < 1.0, "ols mase {:?}", ols.mase());
     assert!(ols.mae().unwrap() < naive.mae().unwrap());
-    assert_eq!(ols.errors.len(), 12 + 11 + 10);
+    assert_eq!(ols.points.len(), 12 + 11 + 10);
 }
 
 #[test]

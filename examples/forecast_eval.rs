@@ -1,0 +1,120 @@
+//! Backtests every forecasting model on every product of the database and
+//! prints a table per product, then one summary line.
+//!
+//! ```text
+//! cargo run --release --example forecast_eval -- [--window MONTHS] [--horizon MONTHS]
+//!     [--database-url URL]
+//! ```
+//!
+//! The last line reads
+//! `products=N median_mase=… share_beating_seasonal_naive=… coverage_80=…`:
+//! products with a backtest, the median MASE of the chosen models, the
+//! share of those products whose chosen model has a lower backtest MAE
+//! than seasonal naive, and the share of actuals inside the 80 % interval
+//! built at each origin from the errors known by then.
+
+mod common;
+
+use std::process::ExitCode;
+
+use agrisales::etl::{Settings, load_history};
+use agrisales::forecast::{candidates, evaluate};
+use agrisales::postgres::PgRepository;
+use clap::Parser;
+
+/// Backtest the forecasting models on the sales in PostgreSQL.
+#[derive(Debug, Parser)]
+#[command(name = "forecast_eval")]
+struct Args {
+    /// Months at the end of each series used as forecast origins.
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=120))]
+    window: u32,
+
+    /// Months forecast from each origin.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=24))]
+    horizon: u32,
+
+    /// PostgreSQL URL [env: DATABASE_URL] [default: postgres://postgres@127.0.0.1:5432/ventes_agricoles].
+    #[arg(long)]
+    database_url: Option<String>,
+}
+
+/// Errors known before an origin needed to judge an interval there.
+const MIN_ERRORS_FOR_INTERVAL: usize = 8;
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    common::main_with(|| run(&args))
+}
+
+fn run(args: &Args) -> common::RunResult {
+    let settings = Settings::resolve(args.database_url.clone(), None, None);
+    let mut repo = PgRepository::connect(&settings.database_url)?;
+    let history = load_history(&mut repo, 65_536)?;
+
+    let names: Vec<&str> = candidates().iter().map(|m| m.name()).collect();
+    let mut headers = vec!["id_produit", "nom", "chosen", "sMAPE", "RMSE (kg)", "hits 80 %"];
+    headers.extend(names.iter().copied());
+    let mut rows = Vec::new();
+
+    let (mut mases, mut beating, mut inside, mut evaluated) = (Vec::new(), 0_usize, 0_usize, 0_usize);
+    for series in &history.series {
+        let name = history.products.iter().find(|p| p.id == series.product_id).map_or("?", |p| p.name.as_str());
+        let evaluation = evaluate(series, args.window as usize, args.horizon as usize);
+        let Some(chosen) = evaluation.chosen_backtest() else {
+            rows.push(vec![series.product_id.to_string(), name.to_owned(), "(too short)".to_owned()]);
+            continue;
+        };
+
+        let (hits, judged) = chosen.interval_hits(0.8, MIN_ERRORS_FOR_INTERVAL);
+        inside += hits;
+        evaluated += judged;
+        if let Some(mase) = chosen.mase() {
+            mases.push(mase);
+        }
+        if let (Some(model_mae), Some(naive_mae)) = (chosen.mae(), evaluation.seasonal_naive().mae())
+            && model_mae < naive_mae
+        {
+            beating += 1;
+        }
+
+        let mut row = vec![
+            series.product_id.to_string(),
+            name.to_owned(),
+            chosen.model.to_owned(),
+            format_option(chosen.smape(), 3),
+            format_option(chosen.rmse(), 1),
+            format!("{hits}/{judged}"),
+        ];
+        row.extend(evaluation.backtests.iter().map(|b| format_option(b.mase(), 3)));
+        rows.push(row);
+    }
+    for row in &mut rows {
+        row.resize(headers.len(), String::new());
+    }
+
+    common::print_table(
+        &format!("Backtest MASE by model, last {} origins, horizons 1 to {}", args.window, args.horizon),
+        &headers,
+        &rows,
+    )?;
+
+    mases.sort_by(f64::total_cmp);
+    let median = match mases.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => mases[n / 2],
+        n => (mases[n / 2 - 1] + mases[n / 2]) / 2.0,
+    };
+    let share = |part: usize, whole: usize| if whole == 0 { f64::NAN } else { part as f64 / whole as f64 };
+    common::outln!(
+        "products={} median_mase={median:.3} share_beating_seasonal_naive={:.3} coverage_80={:.3}",
+        mases.len(),
+        share(beating, mases.len()),
+        share(inside, evaluated)
+    )?;
+    Ok(())
+}
+
+fn format_option(value: Option<f64>, decimals: usize) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| format!("{v:.decimals$}"))
+}
