@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example forecast_eval -- [--window MONTHS] [--horizon MONTHS]
-//!     [--database-url URL]
+//!     [--export-series FILE] [--database-url URL]
 //! ```
 //!
 //! The last line reads
@@ -11,14 +11,15 @@
 //! products with a backtest, the median MASE of the chosen models, the
 //! share of those products whose chosen model has a lower backtest MAE
 //! than seasonal naive, and the share of actuals inside the 80 % interval
-//! built at each origin from the errors known by then.
+//! built at each origin from the errors of all products known by then
+//! (the calibration `prévisions_popularité` uses).
 
 mod common;
 
 use std::process::ExitCode;
 
 use agrisales::etl::{Settings, load_history};
-use agrisales::forecast::{candidates, evaluate};
+use agrisales::forecast::{Evaluation, IntervalCalibration, candidates, evaluate};
 use agrisales::postgres::PgRepository;
 use clap::Parser;
 
@@ -34,13 +35,16 @@ struct Args {
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=24))]
     horizon: u32,
 
+    /// Also write each product's monthly totals (kg, all regions) to this
+    /// CSV file (`id_produit,mois,quantite_kg`), for comparison with other
+    /// forecasting tools.
+    #[arg(long)]
+    export_series: Option<std::path::PathBuf>,
+
     /// PostgreSQL URL [env: DATABASE_URL] [default: postgres://postgres@127.0.0.1:5432/ventes_agricoles].
     #[arg(long)]
     database_url: Option<String>,
 }
-
-/// Errors known before an origin needed to judge an interval there.
-const MIN_ERRORS_FOR_INTERVAL: usize = 8;
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -52,23 +56,36 @@ fn run(args: &Args) -> common::RunResult {
     let mut repo = PgRepository::connect(&settings.database_url)?;
     let history = load_history(&mut repo, 65_536)?;
 
+    if let Some(path) = &args.export_series {
+        let mut csv = String::from("id_produit,mois,quantite_kg\n");
+        for series in &history.series {
+            for (offset, total) in series.totals().iter().enumerate() {
+                csv.push_str(&format!("{},{},{total:.3}\n", series.product_id, series.first_month.plus(offset as i32)));
+            }
+        }
+        std::fs::write(path, csv).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+
     let names: Vec<&str> = candidates().iter().map(|m| m.name()).collect();
     let mut headers = vec!["id_produit", "nom", "chosen", "sMAPE", "RMSE (kg)", "hits 80 %"];
     headers.extend(names.iter().copied());
     let mut rows = Vec::new();
 
-    let (mut mases, mut beating, mut inside, mut evaluated) = (Vec::new(), 0_usize, 0_usize, 0_usize);
-    for series in &history.series {
+    let evaluations: Vec<Evaluation> =
+        history.series.iter().map(|s| evaluate(s, args.window as usize, args.horizon as usize)).collect();
+    let pairs: Vec<_> = history.series.iter().zip(&evaluations).collect();
+    let calibration = IntervalCalibration::new(&pairs);
+
+    let mut mases = Vec::new();
+    let mut beating = 0_usize;
+    for &(series, evaluation) in &pairs {
         let name = history.products.iter().find(|p| p.id == series.product_id).map_or("?", |p| p.name.as_str());
-        let evaluation = evaluate(series, args.window as usize, args.horizon as usize);
         let Some(chosen) = evaluation.chosen_backtest() else {
             rows.push(vec![series.product_id.to_string(), name.to_owned(), "(too short)".to_owned()]);
             continue;
         };
 
-        let (hits, judged) = chosen.interval_hits(0.8, MIN_ERRORS_FOR_INTERVAL);
-        inside += hits;
-        evaluated += judged;
+        let (hits, judged) = calibration.hits(&[(series, evaluation)], 0.8);
         if let Some(mase) = chosen.mase() {
             mases.push(mase);
         }
@@ -99,20 +116,37 @@ fn run(args: &Args) -> common::RunResult {
         &rows,
     )?;
 
-    mases.sort_by(f64::total_cmp);
-    let median = match mases.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => mases[n / 2],
-        n => (mases[n / 2 - 1] + mases[n / 2]) / 2.0,
-    };
+    // Each model alone, without the per-product choice, whose minimum
+    // flatters the chosen model.
+    let per_model: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let values: Vec<f64> = evaluations.iter().filter_map(|e| e.backtests[i].mase()).collect();
+            format!("{name}={:.3}", median(values))
+        })
+        .collect();
+    common::outln!("median MASE per model: {}", per_model.join(" "))?;
+
+    let products = mases.len();
+    let median = median(mases);
     let share = |part: usize, whole: usize| if whole == 0 { f64::NAN } else { part as f64 / whole as f64 };
+    let (inside, evaluated) = calibration.hits(&pairs, 0.8);
     common::outln!(
-        "products={} median_mase={median:.3} share_beating_seasonal_naive={:.3} coverage_80={:.3}",
-        mases.len(),
-        share(beating, mases.len()),
+        "products={products} median_mase={median:.3} share_beating_seasonal_naive={:.3} coverage_80={:.3}",
+        share(beating, products),
         share(inside, evaluated)
     )?;
     Ok(())
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
 }
 
 fn format_option(value: Option<f64>, decimals: usize) -> String {

@@ -44,6 +44,7 @@ mod backtest;
 mod error;
 mod evaluation;
 mod features;
+mod intervals;
 mod models;
 mod popularity;
 
@@ -51,5 +52,6 @@ pub use backtest::{Backtest, BacktestPoint, backtest, quantile};
 pub use error::ForecastError;
 pub use evaluation::{Evaluation, candidates, evaluate};
 pub use features::{FeatureSpec, grid_rows, rank_with_intercept};
+pub use intervals::IntervalCalibration;
 pub use models::{Forecaster, HistoricalMean, SeasonRegionOls, SeasonalNaive};
 pub use popularity::{ForecastConfig, NO_HISTORY_MODEL, forecast_products};

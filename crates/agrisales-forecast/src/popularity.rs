@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use agrisales_domain::{Product, ProductForecast, ProductRegionSeries, YearMonth};
 
 use crate::backtest::quantile;
-use crate::evaluation::{candidates, evaluate};
+use crate::evaluation::{Evaluation, candidates, evaluate};
+use crate::intervals::IntervalCalibration;
 use crate::models::{HistoricalMean, SeasonRegionOls};
 use crate::Forecaster;
 
@@ -41,10 +42,12 @@ pub const NO_HISTORY_MODEL: &str = "sans_historique";
 /// is used when it fits, else the historical mean. Products without a
 /// series forecast 0 with model [`NO_HISTORY_MODEL`].
 ///
-/// The interval is the point forecast plus the empirical
-/// `(1 − level) / 2` and `(1 + level) / 2` quantiles of the chosen model's
-/// backtest errors at that horizon (all horizons pooled when a horizon has
-/// fewer than 5 errors). Negative values are clamped to 0 and
+/// The interval is the point forecast plus the product's MASE scale times
+/// the empirical `(1 − level) / 2` and `(1 + level) / 2` quantiles of the
+/// scaled backtest errors of every product's chosen model at that horizon
+/// ([`IntervalCalibration`]). With fewer than 30 pooled errors it falls
+/// back to the product's own errors (all horizons pooled when a horizon
+/// has fewer than 5). Negative values are clamped to 0 and
 /// `clamped_at_zero` says so.
 ///
 /// Ranks use competition ranking ("1224"): equal forecasts share a rank,
@@ -55,13 +58,20 @@ pub fn forecast_products(
     last_month: YearMonth,
     config: &ForecastConfig,
 ) -> Vec<ProductForecast> {
-    let by_product: HashMap<i32, &ProductRegionSeries> = series.iter().map(|s| (s.product_id, s)).collect();
+    let evaluations: Vec<Evaluation> =
+        series.iter().map(|s| evaluate(s, config.backtest_window, config.horizon)).collect();
+    let pairs: Vec<(&ProductRegionSeries, &Evaluation)> = series.iter().zip(&evaluations).collect();
+    let calibration = IntervalCalibration::new(&pairs);
+    let by_product: HashMap<i32, (&ProductRegionSeries, &Evaluation)> =
+        pairs.iter().map(|&(s, e)| (s.product_id, (s, e))).collect();
 
     let mut forecasts = Vec::with_capacity(products.len() * config.horizon);
     for product in products {
         let months = (1..=config.horizon).map(|h| (h, last_month.plus(h as i32)));
         match by_product.get(&product.id) {
-            Some(history) => forecasts.extend(forecast_one(product, history, last_month, config)),
+            Some(&(history, evaluation)) => {
+                forecasts.extend(forecast_one(product, history, evaluation, &calibration, last_month, config))
+            }
             None => forecasts.extend(months.map(|(h, month)| empty_forecast(product, month, h, config))),
         }
     }
@@ -73,6 +83,8 @@ pub fn forecast_products(
 fn forecast_one(
     product: &Product,
     history: &ProductRegionSeries,
+    evaluation: &Evaluation,
+    calibration: &IntervalCalibration,
     last_month: YearMonth,
     config: &ForecastConfig,
 ) -> Vec<ProductForecast> {
@@ -81,7 +93,6 @@ fn forecast_one(
     let gap = (last_month.ordinal() - history.last_month().ordinal()).max(0) as usize;
     let steps = config.horizon + gap;
 
-    let evaluation = evaluate(history, config.backtest_window, config.horizon);
     let choice = evaluation
         .chosen
         .and_then(|index| {
@@ -92,8 +103,13 @@ fn forecast_one(
         })
         .unwrap_or_else(|| fallback(history, steps));
     let Choice { model, errors, mase, points } = choice;
+    let scale = evaluation.chosen_backtest().map_or(0.0, |b| b.scale);
 
-    let spread = interval_spread(&errors, history, config.interval_level);
+    let own_spread = interval_spread(&errors, history, config.interval_level);
+    let spread = |h: usize| match calibration.scaled_bounds(h, config.interval_level, None) {
+        Some((low, high)) if scale > 0.0 && mase.is_some() => (low * scale, high * scale),
+        _ => own_spread(h),
+    };
     (1..=config.horizon)
         .map(|h| {
             let raw = points.get(gap + h - 1).copied().unwrap_or(0.0);
