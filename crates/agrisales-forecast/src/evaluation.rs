@@ -3,18 +3,20 @@
 use agrisales_domain::ProductRegionSeries;
 
 use crate::backtest::{Backtest, backtest};
-use crate::models::{HistoricalMean, SeasonRegionOls, SeasonalNaive};
+use crate::models::{HistoricalMean, RegionalOls, SeasonRegionOls, SeasonalNaive};
 use crate::Forecaster;
 
 static SEASONAL_NAIVE: SeasonalNaive = SeasonalNaive;
 static HISTORICAL_MEAN: HistoricalMean = HistoricalMean;
 static OLS: SeasonRegionOls = SeasonRegionOls { trend: false };
 static OLS_TREND: SeasonRegionOls = SeasonRegionOls { trend: true };
+static OLS_PER_REGION: RegionalOls = RegionalOls;
 
 /// Returns the candidate models, baselines first: seasonal naive,
-/// historical mean, OLS on season and region, the same with a trend.
-pub fn candidates() -> [&'static dyn Forecaster; 4] {
-    [&SEASONAL_NAIVE, &HISTORICAL_MEAN, &OLS, &OLS_TREND]
+/// historical mean, OLS on season and region (regions pooled), the same
+/// with a trend, and OLS per region.
+pub fn candidates() -> [&'static dyn Forecaster; 5] {
+    [&SEASONAL_NAIVE, &HISTORICAL_MEAN, &OLS, &OLS_TREND, &OLS_PER_REGION]
 }
 
 /// The backtests of every candidate on one product and the one chosen.

@@ -8,6 +8,8 @@
 //!   forecast the next months' product total).
 //! - [`SeasonRegionOls`]: linfa-linear ordinary least squares on
 //!   month-of-year and region dummies, optionally with a linear trend.
+//! - [`RegionalOls`]: the same regression fitted per product and region,
+//!   without pooling.
 //! - [`SeasonalNaive`] and [`HistoricalMean`]: the baselines a model must
 //!   beat.
 //! - [`backtest`]: rolling-origin evaluation over the last months, with
@@ -53,5 +55,5 @@ pub use error::ForecastError;
 pub use evaluation::{Evaluation, candidates, evaluate};
 pub use features::{FeatureSpec, grid_rows, rank_with_intercept};
 pub use intervals::IntervalCalibration;
-pub use models::{Forecaster, HistoricalMean, SeasonRegionOls, SeasonalNaive};
+pub use models::{Forecaster, HistoricalMean, RegionalOls, SeasonRegionOls, SeasonalNaive};
 pub use popularity::{ForecastConfig, NO_HISTORY_MODEL, forecast_products};

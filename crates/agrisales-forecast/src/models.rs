@@ -91,6 +91,58 @@ impl Forecaster for SeasonRegionOls {
     }
 }
 
+/// Ordinary least squares (linfa-linear) per product and region: each
+/// region's series gets its own month-of-year dummies and trend, with no
+/// pooling; the product forecast is the sum over regions. A region whose
+/// own fit fails (too short, rank-deficient) forecasts its mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegionalOls;
+
+impl Forecaster for RegionalOls {
+    fn name(&self) -> &'static str {
+        "ols_par_region"
+    }
+
+    fn min_history(&self) -> usize {
+        3
+    }
+
+    fn forecast(&self, history: &ProductRegionSeries, horizon: usize) -> Result<Vec<f64>, ForecastError> {
+        check_shape(history)?;
+        if history.months < self.min_history() {
+            return Err(ForecastError::TooShort {
+                product_id: history.product_id,
+                model: self.name(),
+                months: history.months,
+                required: self.min_history(),
+            });
+        }
+
+        let width = history.region_ids.len();
+        let mut totals = vec![0.0; horizon];
+        for (column, region_id) in history.region_ids.iter().enumerate() {
+            let region = ProductRegionSeries {
+                product_id: history.product_id,
+                region_ids: vec![*region_id],
+                first_month: history.first_month,
+                months: history.months,
+                quantity_kg: history.quantity_kg.iter().skip(column).step_by(width).copied().collect(),
+            };
+            // A trend needs more than a year; below, it is collinear with
+            // the month dummies and the pooled model drops it anyway.
+            let model = SeasonRegionOls { trend: history.months > 12 };
+            let forecast = match model.forecast(&region, horizon) {
+                Ok(values) => values,
+                Err(_) => HistoricalMean.forecast(&region, horizon)?,
+            };
+            for (total, value) in totals.iter_mut().zip(forecast) {
+                *total += value;
+            }
+        }
+        Ok(totals)
+    }
+}
+
 /// Seasonal naive baseline: each month repeats the total of the same month
 /// one year earlier.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 
 use agrisales_domain::{Cents, Product, ProductRegionSeries, YearMonth};
 use agrisales_forecast::{
-    FeatureSpec, ForecastConfig, Forecaster, NO_HISTORY_MODEL, SeasonRegionOls, SeasonalNaive, backtest,
+    FeatureSpec, ForecastConfig, Forecaster, NO_HISTORY_MODEL, RegionalOls, SeasonRegionOls, SeasonalNaive, backtest,
     forecast_products, grid_rows, rank_with_intercept,
 };
 use proptest::prelude::*;
@@ -52,6 +52,15 @@ fn ols_beats_seasonal_naive_on_trending_series() {
     assert!(ols.mase().unwrap() < 1.0, "ols mase {:?}", ols.mase());
     assert!(ols.mae().unwrap() < naive.mae().unwrap());
     assert_eq!(ols.points.len(), 12 + 11 + 10);
+}
+
+#[test]
+fn regional_ols_recovers_each_region() {
+    let series = synthetic(36);
+    let forecast = RegionalOls.forecast(&series, 7).unwrap();
+    let expected = |m: usize, peak: f64| [100.0, 250.0, 40.0].iter().map(|b| b * (1.0 + peak) + 2.0 * m as f64).sum::<f64>();
+    assert!((forecast[0] - expected(36, 0.0)).abs() < 15.0, "{} vs {}", forecast[0], expected(36, 0.0));
+    assert!((forecast[6] - expected(42, 1.5)).abs() < 15.0, "{} vs {}", forecast[6], expected(42, 1.5));
 }
 
 #[test]
