@@ -32,6 +32,17 @@ impl FeatureSpec {
         Self { first_month, month_levels: seen, regions, trend }
     }
 
+    /// Months of year (1–12) with their own column, in column order; the
+    /// reference month of year has none.
+    pub fn month_levels(&self) -> &[u32] {
+        &self.month_levels
+    }
+
+    /// Whether the last column is the trend.
+    pub fn has_trend(&self) -> bool {
+        self.trend
+    }
+
     /// Number of columns.
     pub fn columns(&self) -> usize {
         self.month_levels.len() + self.regions.saturating_sub(1) + usize::from(self.trend)

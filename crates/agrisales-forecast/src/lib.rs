@@ -55,5 +55,5 @@ pub use error::ForecastError;
 pub use evaluation::{Evaluation, candidates, evaluate};
 pub use features::{FeatureSpec, grid_rows, rank_with_intercept};
 pub use intervals::IntervalCalibration;
-pub use models::{Forecaster, HistoricalMean, RegionalOls, SeasonRegionOls, SeasonalNaive};
+pub use models::{FittedSeasonRegion, Forecaster, HistoricalMean, RegionalOls, SeasonRegionOls, SeasonalNaive};
 pub use popularity::{ForecastConfig, NO_HISTORY_MODEL, forecast_products};

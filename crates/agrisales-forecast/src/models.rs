@@ -3,7 +3,7 @@
 use agrisales_domain::ProductRegionSeries;
 use linfa::Dataset;
 use linfa::traits::{Fit, Predict};
-use linfa_linear::LinearRegression;
+use linfa_linear::{FittedLinearRegression, LinearRegression};
 use ndarray::Array1;
 
 use crate::features::{FeatureSpec, grid_rows, rank_with_intercept};
@@ -47,6 +47,54 @@ impl Forecaster for SeasonRegionOls {
     }
 
     fn forecast(&self, history: &ProductRegionSeries, horizon: usize) -> Result<Vec<f64>, ForecastError> {
+        let fitted = self.fit(history)?;
+        let regions = history.region_ids.len();
+        let future = grid_rows(history.months..history.months + horizon, regions);
+        let predicted = fitted.model.predict(&fitted.spec.design(&future));
+        Ok(predicted.as_slice().unwrap_or(&[]).chunks(regions.max(1)).map(|row| row.iter().sum()).collect())
+    }
+}
+
+/// A fitted [`SeasonRegionOls`]: its coefficients, in kilograms per month.
+#[derive(Debug, Clone)]
+pub struct FittedSeasonRegion {
+    spec: FeatureSpec,
+    model: FittedLinearRegression<f64>,
+    region_ids: Vec<i32>,
+}
+
+impl FittedSeasonRegion {
+    /// Quantity of the reference month of year in the reference region
+    /// (the first one) at the start of the series.
+    pub fn intercept(&self) -> f64 {
+        self.model.intercept()
+    }
+
+    /// Effect of each month of year against the reference month, as
+    /// (month 1–12, kilograms).
+    pub fn month_effects(&self) -> Vec<(u32, f64)> {
+        let params = self.model.params();
+        self.spec.month_levels().iter().enumerate().map(|(i, &m)| (m, params[i])).collect()
+    }
+
+    /// Effect of each region against the first region, as
+    /// (`id_region`, kilograms).
+    pub fn region_effects(&self) -> Vec<(i32, f64)> {
+        let params = self.model.params();
+        let offset = self.spec.month_levels().len();
+        self.region_ids.iter().skip(1).enumerate().map(|(i, &id)| (id, params[offset + i])).collect()
+    }
+
+    /// Trend in kilograms per year, if the model kept one.
+    pub fn trend_per_year(&self) -> Option<f64> {
+        self.spec.has_trend().then(|| self.model.params()[self.spec.columns() - 1])
+    }
+}
+
+impl SeasonRegionOls {
+    /// Fits the model on `history`; with fewer than 13 months a trend is
+    /// dropped because it would be collinear with the month dummies.
+    pub fn fit(&self, history: &ProductRegionSeries) -> Result<FittedSeasonRegion, ForecastError> {
         check_shape(history)?;
         if history.months < self.min_history() {
             return Err(ForecastError::TooShort {
@@ -62,8 +110,6 @@ impl Forecaster for SeasonRegionOls {
         let mut spec = FeatureSpec::new(history.first_month, history.months, regions, self.trend);
         let mut x = spec.design(&rows);
 
-        // With fewer than 13 months each month of year appears once, so a
-        // trend is collinear with the month dummies: drop it then.
         if rank_with_intercept(&x) < spec.columns() + 1 && self.trend {
             spec = FeatureSpec::new(history.first_month, history.months, regions, false);
             x = spec.design(&rows);
@@ -84,10 +130,7 @@ impl Forecaster for SeasonRegionOls {
             model: self.name(),
             message: e.to_string(),
         })?;
-
-        let future = grid_rows(history.months..history.months + horizon, regions);
-        let predicted = model.predict(&spec.design(&future));
-        Ok(predicted.as_slice().unwrap_or(&[]).chunks(regions.max(1)).map(|row| row.iter().sum()).collect())
+        Ok(FittedSeasonRegion { spec, model, region_ids: history.region_ids.clone() })
     }
 }
 

@@ -45,6 +45,43 @@ fn ols_recovers_season_region_and_trend() {
 }
 
 #[test]
+fn ols_recovers_known_coefficients() {
+    // Additive truth: 100 kg in January in region 10, regions 20 and 30 at
+    // +150 and −60 kg, July +80 kg, December +30 kg, +24 kg a year, and a
+    // deterministic noise of at most ±3 kg.
+    let region_effect = [0.0, 150.0, -60.0];
+    let mut quantity_kg = Vec::new();
+    for m in 0..36_usize {
+        let month_effect = match m % 12 {
+            6 => 80.0,
+            11 => 30.0,
+            _ => 0.0,
+        };
+        for (r, effect) in region_effect.iter().enumerate() {
+            let noise = (((m * 7 + r * 3) % 5) as f64 - 2.0) * 1.5;
+            quantity_kg.push(100.0 + effect + month_effect + 2.0 * m as f64 + noise);
+        }
+    }
+    let series = ProductRegionSeries { product_id: 1, region_ids: vec![10, 20, 30], first_month: month("2023-01"), months: 36, quantity_kg };
+
+    let fitted = SeasonRegionOls { trend: true }.fit(&series).unwrap();
+
+    // Tolerance: ±2 kg for effects estimated from 36 to 108 rows with
+    // noise of ±3 kg, ±1 kg a year for the trend.
+    let regions = fitted.region_effects();
+    assert_eq!(regions.len(), 2);
+    assert!((regions[0].1 - 150.0).abs() < 2.0, "{regions:?}");
+    assert!((regions[1].1 + 60.0).abs() < 2.0, "{regions:?}");
+    let months = fitted.month_effects();
+    let effect = |m: u32| months.iter().find(|(level, _)| *level == m).unwrap().1;
+    assert!((effect(7) - 80.0).abs() < 2.0, "{months:?}");
+    assert!((effect(12) - 30.0).abs() < 2.0, "{months:?}");
+    assert!(effect(3).abs() < 2.0, "{months:?}");
+    assert!((fitted.trend_per_year().unwrap() - 24.0).abs() < 1.0);
+    assert!((fitted.intercept() - 100.0).abs() < 2.0, "{}", fitted.intercept());
+}
+
+#[test]
 fn ols_beats_seasonal_naive_on_trending_series() {
     let series = synthetic(36);
     let ols = backtest(&SeasonRegionOls { trend: true }, &series, 12, 3);
