@@ -95,15 +95,7 @@ impl SeasonRegionOls {
     /// Fits the model on `history`; with fewer than 13 months a trend is
     /// dropped because it would be collinear with the month dummies.
     pub fn fit(&self, history: &ProductRegionSeries) -> Result<FittedSeasonRegion, ForecastError> {
-        check_shape(history)?;
-        if history.months < self.min_history() {
-            return Err(ForecastError::TooShort {
-                product_id: history.product_id,
-                model: self.name(),
-                months: history.months,
-                required: self.min_history(),
-            });
-        }
+        check_history(self, history)?;
 
         let regions = history.region_ids.len();
         let rows = grid_rows(0..history.months, regions);
@@ -151,15 +143,7 @@ impl Forecaster for RegionalOls {
     }
 
     fn forecast(&self, history: &ProductRegionSeries, horizon: usize) -> Result<Vec<f64>, ForecastError> {
-        check_shape(history)?;
-        if history.months < self.min_history() {
-            return Err(ForecastError::TooShort {
-                product_id: history.product_id,
-                model: self.name(),
-                months: history.months,
-                required: self.min_history(),
-            });
-        }
+        check_history(self, history)?;
 
         let width = history.region_ids.len();
         let mut totals = vec![0.0; horizon];
@@ -201,15 +185,7 @@ impl Forecaster for SeasonalNaive {
     }
 
     fn forecast(&self, history: &ProductRegionSeries, horizon: usize) -> Result<Vec<f64>, ForecastError> {
-        check_shape(history)?;
-        if history.months < self.min_history() {
-            return Err(ForecastError::TooShort {
-                product_id: history.product_id,
-                model: self.name(),
-                months: history.months,
-                required: self.min_history(),
-            });
-        }
+        check_history(self, history)?;
         let totals = history.totals();
         let n = totals.len();
         // Month n + h − 1 repeats month n + h − 13; past 12 months it
@@ -240,6 +216,20 @@ impl Forecaster for HistoricalMean {
         let mean = totals.iter().sum::<f64>() / totals.len() as f64;
         Ok(vec![mean; horizon])
     }
+}
+
+/// Checks the series' shape and that it is long enough for `model`.
+fn check_history(model: &(impl Forecaster + ?Sized), history: &ProductRegionSeries) -> Result<(), ForecastError> {
+    check_shape(history)?;
+    if history.months < model.min_history() {
+        return Err(ForecastError::TooShort {
+            product_id: history.product_id,
+            model: model.name(),
+            months: history.months,
+            required: model.min_history(),
+        });
+    }
+    Ok(())
 }
 
 pub(crate) fn check_shape(series: &ProductRegionSeries) -> Result<(), ForecastError> {
