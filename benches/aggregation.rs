@@ -16,7 +16,10 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 const CHUNK_ROWS: usize = 65_536;
 
 fn chunks(rows: u64, regions: &[Region], products: &[Product]) -> Vec<SaleColumns> {
-    let config = GeneratorConfig { rows, ..GeneratorConfig::default() };
+    let config = GeneratorConfig {
+        rows,
+        ..GeneratorConfig::default()
+    };
     let mut chunks = Vec::new();
     let mut chunk = SaleColumns::with_capacity(CHUNK_ROWS);
     for sale in SalesGenerator::new(&config, regions, products).expect("catalogue is not empty") {

@@ -63,7 +63,11 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> common::RunResult {
     let started = Instant::now();
-    let settings = Settings::resolve(args.database_url.clone(), args.mongodb_uri.clone(), args.mongodb_database.clone());
+    let settings = Settings::resolve(
+        args.database_url.clone(),
+        args.mongodb_uri.clone(),
+        args.mongodb_database.clone(),
+    );
 
     let mut repo = PgRepository::connect_or_create(&settings.database_url)?;
     common::outln!("PostgreSQL  {}", repo.target())?;
@@ -82,7 +86,12 @@ fn run(args: &Args) -> common::RunResult {
     let empty = counts.regions == 0 && counts.products == 0 && counts.sales == 0;
     let mut seeded = None;
     if args.reseed || empty {
-        let config = GeneratorConfig { seed: args.seed, rows: args.rows, months: args.months, ..GeneratorConfig::default() };
+        let config = GeneratorConfig {
+            seed: args.seed,
+            rows: args.rows,
+            months: args.months,
+            ..GeneratorConfig::default()
+        };
         let bar = common::progress_bar("generate + COPY ventes", Some(args.rows));
         let rows = seed_database(&mut repo, &config, |done| bar.set_position(done))?;
         bar.finish_and_clear();
@@ -90,7 +99,9 @@ fn run(args: &Args) -> common::RunResult {
     } else {
         common::outln!(
             "data        using existing rows ({} regions, {} products, {} sales); pass --reseed to replace them",
-            counts.regions, counts.products, counts.sales
+            counts.regions,
+            counts.products,
+            counts.sales
         )?;
         if counts.sales == 0 {
             common::outln!("warning     ventes is empty: the collections will be emptied and no forecast made")?;
@@ -110,10 +121,19 @@ fn run(args: &Args) -> common::RunResult {
     Ok(())
 }
 
-fn print_summary(report: &EtlReport, seeded: Option<u64>, seed_time: std::time::Duration, total: std::time::Duration) -> std::io::Result<()> {
+fn print_summary(
+    report: &EtlReport,
+    seeded: Option<u64>,
+    seed_time: std::time::Duration,
+    total: std::time::Duration,
+) -> std::io::Result<()> {
     common::outln!()?;
     if let Some(rows) = seeded {
-        common::outln!("{:<28} {:>10.2} s   {rows} sales generated", "seed PostgreSQL", seed_time.as_secs_f64())?;
+        common::outln!(
+            "{:<28} {:>10.2} s   {rows} sales generated",
+            "seed PostgreSQL",
+            seed_time.as_secs_f64()
+        )?;
     }
     for (stage, elapsed) in &report.timings {
         common::outln!("{:<28} {:>10.2} s", stage.label(), elapsed.as_secs_f64())?;

@@ -60,7 +60,11 @@ fn run(args: &Args) -> common::RunResult {
         let mut csv = String::from("id_produit,mois,quantite_kg\n");
         for series in &history.series {
             for (offset, total) in series.totals().iter().enumerate() {
-                csv.push_str(&format!("{},{},{total:.3}\n", series.product_id, series.first_month.plus(offset as i32)));
+                csv.push_str(&format!(
+                    "{},{},{total:.3}\n",
+                    series.product_id,
+                    series.first_month.plus(offset as i32)
+                ));
             }
         }
         std::fs::write(path, csv).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
@@ -71,17 +75,28 @@ fn run(args: &Args) -> common::RunResult {
     headers.extend(names.iter().copied());
     let mut rows = Vec::new();
 
-    let evaluations: Vec<Evaluation> =
-        history.series.iter().map(|s| evaluate(s, args.window as usize, args.horizon as usize)).collect();
+    let evaluations: Vec<Evaluation> = history
+        .series
+        .iter()
+        .map(|s| evaluate(s, args.window as usize, args.horizon as usize))
+        .collect();
     let pairs: Vec<_> = history.series.iter().zip(&evaluations).collect();
     let calibration = IntervalCalibration::new(&pairs);
 
     let mut mases = Vec::new();
     let mut beating = 0_usize;
     for &(series, evaluation) in &pairs {
-        let name = history.products.iter().find(|p| p.id == series.product_id).map_or("?", |p| p.name.as_str());
+        let name = history
+            .products
+            .iter()
+            .find(|p| p.id == series.product_id)
+            .map_or("?", |p| p.name.as_str());
         let Some(chosen) = evaluation.chosen_backtest() else {
-            rows.push(vec![series.product_id.to_string(), name.to_owned(), "(too short)".to_owned()]);
+            rows.push(vec![
+                series.product_id.to_string(),
+                name.to_owned(),
+                "(too short)".to_owned(),
+            ]);
             continue;
         };
 
@@ -111,7 +126,10 @@ fn run(args: &Args) -> common::RunResult {
     }
 
     common::print_table(
-        &format!("Backtest MASE by model, last {} origins, horizons 1 to {}", args.window, args.horizon),
+        &format!(
+            "Backtest MASE by model, last {} origins, horizons 1 to {}",
+            args.window, args.horizon
+        ),
         &headers,
         &rows,
     )?;
@@ -130,7 +148,13 @@ fn run(args: &Args) -> common::RunResult {
 
     let products = mases.len();
     let median = median(mases);
-    let share = |part: usize, whole: usize| if whole == 0 { f64::NAN } else { part as f64 / whole as f64 };
+    let share = |part: usize, whole: usize| {
+        if whole == 0 {
+            f64::NAN
+        } else {
+            part as f64 / whole as f64
+        }
+    };
     let (inside, evaluated) = calibration.hits(&pairs, 0.8);
     common::outln!(
         "products={products} median_mase={median:.3} share_beating_seasonal_naive={:.3} coverage_80={:.3}",

@@ -67,7 +67,11 @@ fn run(args: &Args) -> common::RunResult {
     let region = args.region.unwrap_or(defaults.region);
     let category = args.category.clone().unwrap_or_else(|| defaults.categories[0].clone());
     if !defaults.regions.contains(&region) {
-        return Err(format!("region {region} has no document in agrégats_ventes; regions with data: {:?}", defaults.regions).into());
+        return Err(format!(
+            "region {region} has no document in agrégats_ventes; regions with data: {:?}",
+            defaults.regions
+        )
+        .into());
     }
     if !defaults.categories.contains(&category) {
         return Err(format!(
@@ -102,23 +106,53 @@ fn run(args: &Args) -> common::RunResult {
         return Ok(());
     }
 
-    let headers = ["mois", "id_region", "région", "catégorie", "quantité_totale (kg)", "chiffre_affaires (€)", "nombre_ventes"];
+    let headers = [
+        "mois",
+        "id_region",
+        "région",
+        "catégorie",
+        "quantité_totale (kg)",
+        "chiffre_affaires (€)",
+        "nombre_ventes",
+    ];
     print_table(
-        &format!("Region {region}, {first} to {last}: {} documents in {region_ms:.1} ms, plan {}", region_rows.len(), region_plan.join(" <- ")),
+        &format!(
+            "Region {region}, {first} to {last}: {} documents in {region_ms:.1} ms, plan {}",
+            region_rows.len(),
+            region_plan.join(" <- ")
+        ),
         &headers,
         &region_rows.iter().map(row).collect::<Vec<_>>(),
     )?;
     print_table(
-        &format!("Category {category}, {first} to {last}: {} documents in {category_ms:.1} ms, plan {}", category_rows.len(), category_plan.join(" <- ")),
+        &format!(
+            "Category {category}, {first} to {last}: {} documents in {category_ms:.1} ms, plan {}",
+            category_rows.len(),
+            category_plan.join(" <- ")
+        ),
         &headers,
         &category_rows.iter().map(row).collect::<Vec<_>>(),
     )?;
     print_table(
         &format!("Year to date, January to {last}, by region"),
-        &["id_region", "région", "quantité_totale (kg)", "chiffre_affaires (€)", "nombre_ventes"],
+        &[
+            "id_region",
+            "région",
+            "quantité_totale (kg)",
+            "chiffre_affaires (€)",
+            "nombre_ventes",
+        ],
         &year_to_date
             .iter()
-            .map(|t| vec![t.id_region.to_string(), t.region.clone(), t.total_quantity.to_string(), t.revenue.to_string(), t.sale_count.to_string()])
+            .map(|t| {
+                vec![
+                    t.id_region.to_string(),
+                    t.region.clone(),
+                    t.total_quantity.to_string(),
+                    t.revenue.to_string(),
+                    t.sale_count.to_string(),
+                ]
+            })
             .collect::<Vec<_>>(),
     )?;
     Ok(())

@@ -96,23 +96,63 @@ fn run(args: &Args) -> common::RunResult {
 
     print_table(
         "Sales by region and month",
-        &["id_region", "nom_region", "mois", "quantité_totale (kg)", "chiffre_affaires (€)", "nombre_ventes"],
+        &[
+            "id_region",
+            "nom_region",
+            "mois",
+            "quantité_totale (kg)",
+            "chiffre_affaires (€)",
+            "nombre_ventes",
+        ],
         &by_month
             .iter()
-            .map(|r| vec![r.id_region.to_string(), r.nom_region.clone(), r.mois.to_string(), r.quantite_totale.to_string(), r.chiffre_affaires.to_string(), r.nombre_ventes.to_string()])
+            .map(|r| {
+                vec![
+                    r.id_region.to_string(),
+                    r.nom_region.clone(),
+                    r.mois.to_string(),
+                    r.quantite_totale.to_string(),
+                    r.chiffre_affaires.to_string(),
+                    r.nombre_ventes.to_string(),
+                ]
+            })
             .collect::<Vec<_>>(),
     )?;
     print_table(
         &format!("Best-selling products by category (top {}, by quantity)", args.top),
-        &["catégorie", "rang", "id_produit", "nom", "quantité_totale (kg)", "chiffre_affaires (€)"],
+        &[
+            "catégorie",
+            "rang",
+            "id_produit",
+            "nom",
+            "quantité_totale (kg)",
+            "chiffre_affaires (€)",
+        ],
         &top_products
             .iter()
-            .map(|r| vec![r.categorie.clone(), r.rang.to_string(), r.id_produit.to_string(), r.nom.clone(), r.quantite_totale.to_string(), r.chiffre_affaires.to_string()])
+            .map(|r| {
+                vec![
+                    r.categorie.clone(),
+                    r.rang.to_string(),
+                    r.id_produit.to_string(),
+                    r.nom.clone(),
+                    r.quantite_totale.to_string(),
+                    r.chiffre_affaires.to_string(),
+                ]
+            })
             .collect::<Vec<_>>(),
     )?;
     print_table(
         "Regions from the lowest sales",
-        &["rang", "id_region", "nom_region", "population", "chiffre_affaires (€)", "€ par habitant", "rang par habitant"],
+        &[
+            "rang",
+            "id_region",
+            "nom_region",
+            "population",
+            "chiffre_affaires (€)",
+            "€ par habitant",
+            "rang par habitant",
+        ],
         &lowest
             .iter()
             .map(|r| {
@@ -122,7 +162,8 @@ fn run(args: &Args) -> common::RunResult {
                     r.nom_region.clone(),
                     r.population.to_string(),
                     r.chiffre_affaires.to_string(),
-                    r.chiffre_affaires_par_habitant.map_or_else(String::new, |v| format!("{v:.4}")),
+                    r.chiffre_affaires_par_habitant
+                        .map_or_else(String::new, |v| format!("{v:.4}")),
                     r.rang_par_habitant.to_string(),
                 ]
             })
@@ -130,18 +171,52 @@ fn run(args: &Args) -> common::RunResult {
     )?;
     print_table(
         &format!("Top {} products by revenue in each region", args.top),
-        &["nom_region", "rang", "id_produit", "nom", "catégorie", "quantité_totale (kg)", "chiffre_affaires (€)"],
+        &[
+            "nom_region",
+            "rang",
+            "id_produit",
+            "nom",
+            "catégorie",
+            "quantité_totale (kg)",
+            "chiffre_affaires (€)",
+        ],
         &top_revenue
             .iter()
-            .map(|r| vec![r.nom_region.clone(), r.rang.to_string(), r.id_produit.to_string(), r.nom.clone(), r.categorie.clone(), r.quantite_totale.to_string(), r.chiffre_affaires.to_string()])
+            .map(|r| {
+                vec![
+                    r.nom_region.clone(),
+                    r.rang.to_string(),
+                    r.id_produit.to_string(),
+                    r.nom.clone(),
+                    r.categorie.clone(),
+                    r.quantite_totale.to_string(),
+                    r.chiffre_affaires.to_string(),
+                ]
+            })
             .collect::<Vec<_>>(),
     )?;
     print_table(
         &format!("Top {} categories in each region (by revenue)", args.top),
-        &["nom_region", "rang", "catégorie", "quantité_totale (kg)", "chiffre_affaires (€)", "nombre_ventes"],
+        &[
+            "nom_region",
+            "rang",
+            "catégorie",
+            "quantité_totale (kg)",
+            "chiffre_affaires (€)",
+            "nombre_ventes",
+        ],
         &top_categories
             .iter()
-            .map(|r| vec![r.nom_region.clone(), r.rang.to_string(), r.categorie.clone(), r.quantite_totale.to_string(), r.chiffre_affaires.to_string(), r.nombre_ventes.to_string()])
+            .map(|r| {
+                vec![
+                    r.nom_region.clone(),
+                    r.rang.to_string(),
+                    r.categorie.clone(),
+                    r.quantite_totale.to_string(),
+                    r.chiffre_affaires.to_string(),
+                    r.nombre_ventes.to_string(),
+                ]
+            })
             .collect::<Vec<_>>(),
     )?;
     let title = if history.is_empty() {
@@ -154,7 +229,14 @@ fn run(args: &Args) -> common::RunResult {
         &["mois", "quantité_totale (kg)", "chiffre_affaires (€)", "nombre_ventes"],
         &history
             .iter()
-            .map(|r| vec![r.mois.to_string(), r.quantite_totale.to_string(), r.chiffre_affaires.to_string(), r.nombre_ventes.to_string()])
+            .map(|r| {
+                vec![
+                    r.mois.to_string(),
+                    r.quantite_totale.to_string(),
+                    r.chiffre_affaires.to_string(),
+                    r.nombre_ventes.to_string(),
+                ]
+            })
             .collect::<Vec<_>>(),
     )?;
     Ok(())

@@ -25,7 +25,11 @@ fn fixture(rows: u64) -> Fixture {
     let mongo = TestMongo::create();
     let mut repo = PgRepository::connect(pg.url()).unwrap();
     repo.run_migrations().unwrap();
-    let config = GeneratorConfig { rows, seed: 7, ..GeneratorConfig::default() };
+    let config = GeneratorConfig {
+        rows,
+        seed: 7,
+        ..GeneratorConfig::default()
+    };
     seed_database(&mut repo, &config, |_| {}).unwrap();
     let store = MongoStore::connect(mongo.uri(), mongo.database()).unwrap();
     store.ensure_collections().unwrap();
@@ -33,7 +37,10 @@ fn fixture(rows: u64) -> Fixture {
 }
 
 fn run(f: &mut Fixture) -> EtlReport {
-    let config = EtlConfig { chunk_rows: 4_096, ..EtlConfig::default() };
+    let config = EtlConfig {
+        chunk_rows: 4_096,
+        ..EtlConfig::default()
+    };
     run_etl(&mut f.repo, &mut f.store, &config, &mut Silent).unwrap()
 }
 
@@ -107,7 +114,11 @@ fn aggregates_equal_sql_group_by() {
     let by_key: HashMap<(i32, String, String), &Document> = stored
         .iter()
         .map(|d| {
-            let key = (d.get_i32("id_region").unwrap(), d.get_str("catégorie").unwrap().to_owned(), d.get_str("mois").unwrap().to_owned());
+            let key = (
+                d.get_i32("id_region").unwrap(),
+                d.get_str("catégorie").unwrap().to_owned(),
+                d.get_str("mois").unwrap().to_owned(),
+            );
             (key, d)
         })
         .collect();
@@ -119,8 +130,16 @@ fn aggregates_equal_sql_group_by() {
         let document = by_key.get(&key).unwrap_or_else(|| panic!("no document for {key:?}"));
         assert_eq!(document.get_str("région").unwrap(), group.nom_region, "{key:?}");
         assert_eq!(decimal_text(document, "quantité_totale"), group.quantite, "{key:?}");
-        assert_eq!(decimal_text(document, "chiffre_affaires"), group.chiffre_affaires, "{key:?}");
-        assert_eq!(decimal_text(document, "chiffre_affaires_exact"), group.chiffre_affaires_exact, "{key:?}");
+        assert_eq!(
+            decimal_text(document, "chiffre_affaires"),
+            group.chiffre_affaires,
+            "{key:?}"
+        );
+        assert_eq!(
+            decimal_text(document, "chiffre_affaires_exact"),
+            group.chiffre_affaires_exact,
+            "{key:?}"
+        );
         assert_eq!(document.get_i64("nombre_ventes").unwrap(), group.nombre, "{key:?}");
         quantities.insert(key, group.quantite.parse::<f64>().unwrap());
     }
@@ -134,7 +153,9 @@ fn aggregates_equal_sql_group_by() {
             let earlier = quantities.get(&(key.0, key.1.clone(), month.plus(-lag).to_string()));
             let expected = earlier.map(|before| quantities[key] / before - 1.0);
             match (document.get(field), expected) {
-                (Some(Bson::Double(actual)), Some(expected)) => assert!((actual - expected).abs() < 1e-9, "{field} {key:?}"),
+                (Some(Bson::Double(actual)), Some(expected)) => {
+                    assert!((actual - expected).abs() < 1e-9, "{field} {key:?}")
+                }
                 (Some(Bson::Null), None) => {}
                 (actual, expected) => panic!("{field} of {key:?}: stored {actual:?}, expected {expected:?}"),
             }
@@ -167,8 +188,17 @@ fn rerun_repairs_a_damaged_load() {
     // missing document and a key that no longer exists.
     let collection = f.store.database().collection::<Document>(AGGREGATES_COLLECTION);
     let first = clean[0].clone();
-    collection.update_one(doc! { "_id": first.get("_id").unwrap() }, doc! { "$set": { "nombre_ventes": 999_999_i64 } }).run().unwrap();
-    collection.delete_one(doc! { "_id": clean[1].get("_id").unwrap() }).run().unwrap();
+    collection
+        .update_one(
+            doc! { "_id": first.get("_id").unwrap() },
+            doc! { "$set": { "nombre_ventes": 999_999_i64 } },
+        )
+        .run()
+        .unwrap();
+    collection
+        .delete_one(doc! { "_id": clean[1].get("_id").unwrap() })
+        .run()
+        .unwrap();
     let mut stale = clean[2].clone();
     stale.remove("_id");
     stale.insert("mois", "1999-01");
@@ -178,7 +208,14 @@ fn rerun_repairs_a_damaged_load() {
 
     let repaired = documents(&f.store, AGGREGATES_COLLECTION);
     let strip = |docs: &[Document]| -> Vec<Document> {
-        let mut docs: Vec<Document> = docs.iter().cloned().map(|mut d| { d.remove("_id"); d }).collect();
+        let mut docs: Vec<Document> = docs
+            .iter()
+            .cloned()
+            .map(|mut d| {
+                d.remove("_id");
+                d
+            })
+            .collect();
         docs.sort_by_key(|d| format!("{d}"));
         docs
     };
@@ -196,7 +233,10 @@ fn every_product_gets_three_forecasts() {
 
     assert_eq!(forecasts.len(), 3 * products.len());
     for product in &products {
-        let mine: Vec<&Document> = forecasts.iter().filter(|d| d.get_i32("id_produit").unwrap() == product.id).collect();
+        let mine: Vec<&Document> = forecasts
+            .iter()
+            .filter(|d| d.get_i32("id_produit").unwrap() == product.id)
+            .collect();
         let months: Vec<&str> = mine.iter().map(|d| d.get_str("mois").unwrap()).collect();
         let expected: Vec<String> = (1..=3).map(|h| last.plus(h).to_string()).collect();
         assert_eq!(months.len(), 3, "{}", product.name);
@@ -204,8 +244,11 @@ fn every_product_gets_three_forecasts() {
             assert!(months.contains(&month.as_str()), "{} lacks {month}", product.name);
         }
         for d in mine {
-            let (low, point, high) =
-                (d.get_f64("borne_basse").unwrap(), d.get_f64("quantité_prévue").unwrap(), d.get_f64("borne_haute").unwrap());
+            let (low, point, high) = (
+                d.get_f64("borne_basse").unwrap(),
+                d.get_f64("quantité_prévue").unwrap(),
+                d.get_f64("borne_haute").unwrap(),
+            );
             assert!(low <= point, "{d}");
             assert!(point <= high, "{d}");
             assert!(low >= 0.0, "{d}");
@@ -220,7 +263,9 @@ fn every_product_gets_three_forecasts() {
 fn empty_sales_empty_collections() {
     let mut f = fixture(5_000);
     run(&mut f);
-    diesel::sql_query("TRUNCATE ventes").execute(f.repo.connection()).unwrap();
+    diesel::sql_query("TRUNCATE ventes")
+        .execute(f.repo.connection())
+        .unwrap();
 
     let report = run(&mut f);
 
@@ -236,13 +281,20 @@ fn empty_sales_empty_collections() {
 fn etl_example() -> std::path::PathBuf {
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    profile_dir.join("examples").join(format!("etl{}", std::env::consts::EXE_SUFFIX))
+    profile_dir
+        .join("examples")
+        .join(format!("etl{}", std::env::consts::EXE_SUFFIX))
 }
 
 #[test]
 fn example_fails_clearly_without_postgres() {
     let output = Command::new(etl_example())
-        .args(["--database-url", "postgres://alice:s3cret@127.0.0.1:1/ventes", "--mongodb-uri", "mongodb://127.0.0.1:1"])
+        .args([
+            "--database-url",
+            "postgres://alice:s3cret@127.0.0.1:1/ventes",
+            "--mongodb-uri",
+            "mongodb://127.0.0.1:1",
+        ])
         .output()
         .expect("the etl example is missing: `cargo test --workspace` builds it, or run `cargo build --example etl`");
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -256,7 +308,12 @@ fn example_fails_clearly_without_postgres() {
 fn example_fails_clearly_without_mongodb() {
     let pg = TestPostgres::create();
     let output = Command::new(etl_example())
-        .args(["--database-url", pg.url(), "--mongodb-uri", "mongodb://bob:hunter2@127.0.0.1:1/?serverSelectionTimeoutMS=500"])
+        .args([
+            "--database-url",
+            pg.url(),
+            "--mongodb-uri",
+            "mongodb://bob:hunter2@127.0.0.1:1/?serverSelectionTimeoutMS=500",
+        ])
         .output()
         .expect("the etl example is missing: `cargo test --workspace` builds it, or run `cargo build --example etl`");
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -271,11 +328,24 @@ fn example_runs_end_to_end() {
     let pg = TestPostgres::create();
     let mongo = TestMongo::create();
     let output = Command::new(etl_example())
-        .args(["--rows", "3000", "--database-url", pg.url(), "--mongodb-uri", mongo.uri(), "--mongodb-database", mongo.database()])
+        .args([
+            "--rows",
+            "3000",
+            "--database-url",
+            pg.url(),
+            "--mongodb-uri",
+            mongo.uri(),
+            "--mongodb-database",
+            mongo.database(),
+        ])
         .output()
         .expect("the etl example is missing: `cargo test --workspace` builds it, or run `cargo build --example etl`");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(stdout.contains("sales_read=3000"), "{stdout}");
     assert!(stdout.contains("forecasts_written=126"), "{stdout}");
 }

@@ -142,7 +142,13 @@ pub fn print_table(title: &str, headers: &[&str], rows: &[Vec<String>]) -> std::
     }
 
     let widths: Vec<usize> = (0..headers.len())
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).chain([headers[c].chars().count()]).max().unwrap_or(0))
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].chars().count())
+                .chain([headers[c].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let numeric: Vec<bool> = (0..headers.len())
         .map(|c| rows.iter().all(|r| r[c].is_empty() || r[c].parse::<f64>().is_ok()))
@@ -153,7 +159,11 @@ pub fn print_table(title: &str, headers: &[&str], rows: &[Vec<String>]) -> std::
             .enumerate()
             .map(|(c, cell)| {
                 let pad = " ".repeat(widths[c] - cell.chars().count());
-                if numeric[c] { format!("{pad}{cell}") } else { format!("{cell}{pad}") }
+                if numeric[c] {
+                    format!("{pad}{cell}")
+                } else {
+                    format!("{cell}{pad}")
+                }
             })
             .collect();
         outln!("  {}", padded.join("  ").trim_end())

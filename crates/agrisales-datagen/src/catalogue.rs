@@ -14,19 +14,71 @@ pub(crate) struct RegionProfile {
 }
 
 pub(crate) const REGIONS: [RegionProfile; 13] = [
-    RegionProfile { name: "Auvergne-Rhône-Alpes", population: 8_114_361, specialities: &[("produits laitiers", 1.6), ("fruits", 1.3), ("vins", 1.2)] },
-    RegionProfile { name: "Bourgogne-Franche-Comté", population: 2_800_194, specialities: &[("vins", 2.2), ("produits laitiers", 1.5), ("viandes", 1.4)] },
-    RegionProfile { name: "Bretagne", population: 3_394_567, specialities: &[("viandes", 2.0), ("légumes", 1.8), ("produits laitiers", 1.5)] },
-    RegionProfile { name: "Centre-Val de Loire", population: 2_573_303, specialities: &[("céréales", 2.2), ("oléagineux", 1.9)] },
-    RegionProfile { name: "Corse", population: 347_597, specialities: &[("fruits", 1.6), ("vins", 1.5), ("viandes", 1.2)] },
-    RegionProfile { name: "Grand Est", population: 5_561_287, specialities: &[("céréales", 1.6), ("vins", 1.7), ("oléagineux", 1.5)] },
-    RegionProfile { name: "Hauts-de-France", population: 5_995_292, specialities: &[("céréales", 1.8), ("légumes", 1.6)] },
-    RegionProfile { name: "Île-de-France", population: 12_317_279, specialities: &[("céréales", 0.6), ("viandes", 0.8), ("vins", 0.9)] },
-    RegionProfile { name: "Normandie", population: 3_327_966, specialities: &[("produits laitiers", 2.2), ("viandes", 1.4), ("fruits", 1.2)] },
-    RegionProfile { name: "Nouvelle-Aquitaine", population: 6_069_352, specialities: &[("vins", 1.9), ("oléagineux", 1.4), ("fruits", 1.2)] },
-    RegionProfile { name: "Occitanie", population: 6_022_176, specialities: &[("vins", 1.8), ("fruits", 1.5), ("céréales", 1.2)] },
-    RegionProfile { name: "Pays de la Loire", population: 3_853_999, specialities: &[("viandes", 1.7), ("légumes", 1.4), ("produits laitiers", 1.3)] },
-    RegionProfile { name: "Provence-Alpes-Côte d'Azur", population: 5_127_840, specialities: &[("fruits", 1.9), ("légumes", 1.3), ("vins", 1.4)] },
+    RegionProfile {
+        name: "Auvergne-Rhône-Alpes",
+        population: 8_114_361,
+        specialities: &[("produits laitiers", 1.6), ("fruits", 1.3), ("vins", 1.2)],
+    },
+    RegionProfile {
+        name: "Bourgogne-Franche-Comté",
+        population: 2_800_194,
+        specialities: &[("vins", 2.2), ("produits laitiers", 1.5), ("viandes", 1.4)],
+    },
+    RegionProfile {
+        name: "Bretagne",
+        population: 3_394_567,
+        specialities: &[("viandes", 2.0), ("légumes", 1.8), ("produits laitiers", 1.5)],
+    },
+    RegionProfile {
+        name: "Centre-Val de Loire",
+        population: 2_573_303,
+        specialities: &[("céréales", 2.2), ("oléagineux", 1.9)],
+    },
+    RegionProfile {
+        name: "Corse",
+        population: 347_597,
+        specialities: &[("fruits", 1.6), ("vins", 1.5), ("viandes", 1.2)],
+    },
+    RegionProfile {
+        name: "Grand Est",
+        population: 5_561_287,
+        specialities: &[("céréales", 1.6), ("vins", 1.7), ("oléagineux", 1.5)],
+    },
+    RegionProfile {
+        name: "Hauts-de-France",
+        population: 5_995_292,
+        specialities: &[("céréales", 1.8), ("légumes", 1.6)],
+    },
+    RegionProfile {
+        name: "Île-de-France",
+        population: 12_317_279,
+        specialities: &[("céréales", 0.6), ("viandes", 0.8), ("vins", 0.9)],
+    },
+    RegionProfile {
+        name: "Normandie",
+        population: 3_327_966,
+        specialities: &[("produits laitiers", 2.2), ("viandes", 1.4), ("fruits", 1.2)],
+    },
+    RegionProfile {
+        name: "Nouvelle-Aquitaine",
+        population: 6_069_352,
+        specialities: &[("vins", 1.9), ("oléagineux", 1.4), ("fruits", 1.2)],
+    },
+    RegionProfile {
+        name: "Occitanie",
+        population: 6_022_176,
+        specialities: &[("vins", 1.8), ("fruits", 1.5), ("céréales", 1.2)],
+    },
+    RegionProfile {
+        name: "Pays de la Loire",
+        population: 3_853_999,
+        specialities: &[("viandes", 1.7), ("légumes", 1.4), ("produits laitiers", 1.3)],
+    },
+    RegionProfile {
+        name: "Provence-Alpes-Côte d'Azur",
+        population: 5_127_840,
+        specialities: &[("fruits", 1.9), ("légumes", 1.3), ("vins", 1.4)],
+    },
 ];
 
 /// A category with its seasonal profile and yearly trend.
@@ -40,16 +92,44 @@ pub(crate) struct CategoryProfile {
 
 pub(crate) const CATEGORIES: [CategoryProfile; 7] = [
     // Grain moves at and after the July–August harvest.
-    CategoryProfile { name: "céréales", season: [0.7, 0.7, 0.8, 0.8, 0.9, 1.2, 1.8, 1.7, 1.2, 0.9, 0.8, 0.8], yearly_growth: 0.01 },
-    CategoryProfile { name: "fruits", season: [0.4, 0.4, 0.5, 0.7, 1.1, 1.6, 1.9, 1.8, 1.3, 0.9, 0.6, 0.5], yearly_growth: 0.04 },
-    CategoryProfile { name: "légumes", season: [0.8, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.2, 1.1, 1.0, 0.9, 0.9], yearly_growth: 0.03 },
+    CategoryProfile {
+        name: "céréales",
+        season: [0.7, 0.7, 0.8, 0.8, 0.9, 1.2, 1.8, 1.7, 1.2, 0.9, 0.8, 0.8],
+        yearly_growth: 0.01,
+    },
+    CategoryProfile {
+        name: "fruits",
+        season: [0.4, 0.4, 0.5, 0.7, 1.1, 1.6, 1.9, 1.8, 1.3, 0.9, 0.6, 0.5],
+        yearly_growth: 0.04,
+    },
+    CategoryProfile {
+        name: "légumes",
+        season: [0.8, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.2, 1.1, 1.0, 0.9, 0.9],
+        yearly_growth: 0.03,
+    },
     // Cheese and butter peak before Christmas.
-    CategoryProfile { name: "produits laitiers", season: [0.9, 0.9, 1.0, 1.1, 1.1, 1.0, 0.9, 0.9, 1.0, 1.0, 1.1, 1.4], yearly_growth: 0.015 },
+    CategoryProfile {
+        name: "produits laitiers",
+        season: [0.9, 0.9, 1.0, 1.1, 1.1, 1.0, 0.9, 0.9, 1.0, 1.0, 1.1, 1.4],
+        yearly_growth: 0.015,
+    },
     // Easter lamb, summer barbecues, year-end feasts.
-    CategoryProfile { name: "viandes", season: [0.9, 0.9, 1.1, 1.2, 1.0, 1.0, 1.1, 1.1, 0.9, 0.9, 1.0, 1.3], yearly_growth: 0.01 },
+    CategoryProfile {
+        name: "viandes",
+        season: [0.9, 0.9, 1.1, 1.2, 1.0, 1.0, 1.1, 1.1, 0.9, 0.9, 1.0, 1.3],
+        yearly_growth: 0.01,
+    },
     // Harvest fairs in September, year-end sparkling wine.
-    CategoryProfile { name: "vins", season: [0.7, 0.7, 0.8, 0.9, 1.0, 1.0, 1.0, 0.9, 1.2, 1.1, 1.2, 1.8], yearly_growth: -0.02 },
-    CategoryProfile { name: "oléagineux", season: [0.6, 0.6, 0.7, 0.8, 0.9, 1.2, 1.8, 1.6, 1.5, 1.0, 0.7, 0.6], yearly_growth: 0.02 },
+    CategoryProfile {
+        name: "vins",
+        season: [0.7, 0.7, 0.8, 0.9, 1.0, 1.0, 1.0, 0.9, 1.2, 1.1, 1.2, 1.8],
+        yearly_growth: -0.02,
+    },
+    CategoryProfile {
+        name: "oléagineux",
+        season: [0.6, 0.6, 0.7, 0.8, 0.9, 1.2, 1.8, 1.6, 1.5, 1.0, 0.7, 0.6],
+        yearly_growth: 0.02,
+    },
 ];
 
 /// A product with its price, usual lot size and relative popularity.
@@ -66,7 +146,13 @@ pub(crate) struct ProductProfile {
 
 macro_rules! product {
     ($name:expr, $category:expr, $cents:expr, $lot:expr, $popularity:expr) => {
-        ProductProfile { name: $name, category: $category, price_cents: $cents, typical_lot_kg: $lot, popularity: $popularity }
+        ProductProfile {
+            name: $name,
+            category: $category,
+            price_cents: $cents,
+            typical_lot_kg: $lot,
+            popularity: $popularity,
+        }
     };
 }
 
@@ -120,7 +206,10 @@ pub(crate) const PRODUCTS: [ProductProfile; 42] = [
 pub fn regions() -> Vec<NewRegion> {
     REGIONS
         .iter()
-        .map(|r| NewRegion { name: r.name.to_owned(), population: r.population })
+        .map(|r| NewRegion {
+            name: r.name.to_owned(),
+            population: r.population,
+        })
         .collect()
 }
 
@@ -143,12 +232,21 @@ pub fn numbered_catalogue() -> (Vec<Region>, Vec<Product>) {
     let regions = regions()
         .into_iter()
         .zip(1..)
-        .map(|(r, id)| Region { id, name: r.name, population: r.population })
+        .map(|(r, id)| Region {
+            id,
+            name: r.name,
+            population: r.population,
+        })
         .collect();
     let products = products()
         .into_iter()
         .zip(1..)
-        .map(|(p, id)| Product { id, name: p.name, category: p.category, unit_price: p.unit_price })
+        .map(|(p, id)| Product {
+            id,
+            name: p.name,
+            category: p.category,
+            unit_price: p.unit_price,
+        })
         .collect();
     (regions, products)
 }

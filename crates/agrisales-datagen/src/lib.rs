@@ -38,8 +38,8 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use thiserror::Error;
 
-pub use catalogue::{numbered_catalogue, products, regions};
 use catalogue::{CATEGORIES, PRODUCTS, REGIONS};
+pub use catalogue::{numbered_catalogue, products, regions};
 
 /// Errors raised when a generator cannot be built.
 #[derive(Debug, Error)]
@@ -160,7 +160,12 @@ impl SalesGenerator {
             })
             .collect();
 
-        Ok(Self { rng, cells, cumulative, remaining: config.rows })
+        Ok(Self {
+            rng,
+            cells,
+            cumulative,
+            remaining: config.rows,
+        })
     }
 }
 
@@ -178,7 +183,12 @@ impl Iterator for SalesGenerator {
         let cell = self.cells[index];
 
         let first_day = cell.month.first_day();
-        let days_in_month = cell.month.succ().first_day().signed_duration_since(first_day).num_days() as u32;
+        let days_in_month = cell
+            .month
+            .succ()
+            .first_day()
+            .signed_duration_since(first_day)
+            .num_days() as u32;
         let day = self.rng.random_range(1..=days_in_month);
         let date = NaiveDate::from_ymd_opt(first_day.year(), first_day.month(), day).unwrap_or(first_day);
 
@@ -188,7 +198,12 @@ impl Iterator for SalesGenerator {
         let kg = (cell.log_lot_kg + 0.6 * z).exp();
         let milli = ((kg * 1000.0).round() as i64).max(1);
 
-        Some(NewSale { product_id: cell.product_id, quantity: Quantity::from_milli(milli), date, region_id: cell.region_id })
+        Some(NewSale {
+            product_id: cell.product_id,
+            quantity: Quantity::from_milli(milli),
+            date,
+            region_id: cell.region_id,
+        })
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -208,7 +223,10 @@ mod tests {
     #[test]
     fn same_seed_same_sales() {
         let (regions, products) = catalogue();
-        let config = GeneratorConfig { rows: 2_000, ..GeneratorConfig::default() };
+        let config = GeneratorConfig {
+            rows: 2_000,
+            ..GeneratorConfig::default()
+        };
         let a: Vec<_> = SalesGenerator::new(&config, &regions, &products).unwrap().collect();
         let b: Vec<_> = SalesGenerator::new(&config, &regions, &products).unwrap().collect();
         assert_eq!(a, b);
@@ -221,7 +239,10 @@ mod tests {
     #[test]
     fn sales_stay_in_period_and_catalogue() {
         let (regions, products) = catalogue();
-        let config = GeneratorConfig { rows: 5_000, ..GeneratorConfig::default() };
+        let config = GeneratorConfig {
+            rows: 5_000,
+            ..GeneratorConfig::default()
+        };
         let last = config.first_month.plus(config.months as i32 - 1);
         for sale in SalesGenerator::new(&config, &regions, &products).unwrap() {
             let month = YearMonth::of(sale.date);
@@ -236,8 +257,15 @@ mod tests {
     #[test]
     fn fruit_sells_more_in_summer() {
         let (regions, products) = catalogue();
-        let config = GeneratorConfig { rows: 50_000, ..GeneratorConfig::default() };
-        let fruit_ids: Vec<i32> = products.iter().filter(|p| p.category == "fruits").map(|p| p.id).collect();
+        let config = GeneratorConfig {
+            rows: 50_000,
+            ..GeneratorConfig::default()
+        };
+        let fruit_ids: Vec<i32> = products
+            .iter()
+            .filter(|p| p.category == "fruits")
+            .map(|p| p.id)
+            .collect();
         let (mut july, mut january) = (0_u32, 0_u32);
         for sale in SalesGenerator::new(&config, &regions, &products).unwrap() {
             if fruit_ids.contains(&sale.product_id) {

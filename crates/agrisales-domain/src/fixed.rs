@@ -161,13 +161,23 @@ fn write_scaled(f: &mut fmt::Formatter<'_>, value: i128, scale: u32) -> fmt::Res
     let sign = if value < 0 { "-" } else { "" };
     let abs = value.unsigned_abs();
     let divisor = divisor as u128;
-    write!(f, "{sign}{}.{:0width$}", abs / divisor, abs % divisor, width = scale as usize)
+    write!(
+        f,
+        "{sign}{}.{:0width$}",
+        abs / divisor,
+        abs % divisor,
+        width = scale as usize
+    )
 }
 
 /// Parses a plain decimal (`12`, `-0.5`, `3.250`) into an integer scaled by
 /// `10^scale`, rejecting more than `scale` decimals rather than rounding.
 fn parse_scaled(text: &str, scale: u32, what: &'static str) -> Result<i64, DomainError> {
-    let invalid = |reason| DomainError::InvalidNumber { what, value: text.to_owned(), reason };
+    let invalid = |reason| DomainError::InvalidNumber {
+        what,
+        value: text.to_owned(),
+        reason,
+    };
     let trimmed = text.trim();
 
     let (negative, digits) = match trimmed.strip_prefix('-') {

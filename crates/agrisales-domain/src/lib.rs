@@ -40,8 +40,8 @@ mod traits;
 pub use error::DomainError;
 pub use fixed::{Cents, Quantity, Revenue};
 pub use model::{
-    MonthlyAggregate, NewProduct, NewRegion, NewSale, Product, ProductForecast,
-    ProductRegionSeries, Region, SaleColumns,
+    MonthlyAggregate, NewProduct, NewRegion, NewSale, Product, ProductForecast, ProductRegionSeries, Region,
+    SaleColumns,
 };
 pub use month::YearMonth;
 pub use traits::{AggregateSink, ChunkError, SalesSource, WriteSummary};

@@ -25,12 +25,18 @@ impl YearMonth {
 
     /// Returns the month that contains `date`.
     pub fn of(date: NaiveDate) -> Self {
-        Self { year: date.year(), month: date.month() }
+        Self {
+            year: date.year(),
+            month: date.month(),
+        }
     }
 
     /// Returns the month numbered `ordinal` by [`YearMonth::ordinal`].
     pub fn from_ordinal(ordinal: i32) -> Self {
-        Self { year: ordinal.div_euclid(12), month: ordinal.rem_euclid(12) as u32 + 1 }
+        Self {
+            year: ordinal.div_euclid(12),
+            month: ordinal.rem_euclid(12) as u32 + 1,
+        }
     }
 
     /// Returns `year × 12 + month − 1`: consecutive months differ by one.

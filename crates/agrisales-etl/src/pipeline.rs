@@ -67,7 +67,11 @@ pub struct EtlConfig {
 
 impl Default for EtlConfig {
     fn default() -> Self {
-        Self { chunk_rows: 65_536, expected_sales: None, forecast: ForecastConfig::default() }
+        Self {
+            chunk_rows: 65_536,
+            expected_sales: None,
+            forecast: ForecastConfig::default(),
+        }
     }
 }
 
@@ -104,7 +108,12 @@ pub struct EtlReport {
 /// Loads are idempotent upserts followed by removal of stale keys, so a
 /// second run leaves the same documents, and a run after a crash repairs
 /// what the crashed run left.
-pub fn run_etl<S, K>(source: &mut S, sink: &mut K, config: &EtlConfig, observer: &mut dyn Observer) -> Result<EtlReport, EtlError>
+pub fn run_etl<S, K>(
+    source: &mut S,
+    sink: &mut K,
+    config: &EtlConfig,
+    observer: &mut dyn Observer,
+) -> Result<EtlReport, EtlError>
 where
     S: SalesSource,
     K: AggregateSink,
@@ -113,7 +122,11 @@ where
 
     let regions = source.regions().map_err(|e| EtlError::Source(Box::new(e)))?;
     let products = source.products().map_err(|e| EtlError::Source(Box::new(e)))?;
-    tracing::info!(regions = regions.len(), products = products.len(), "reference data read");
+    tracing::info!(
+        regions = regions.len(),
+        products = products.len(),
+        "reference data read"
+    );
 
     let started = Instant::now();
     observer.stage_started(Stage::ExtractAggregate, config.expected_sales);
@@ -152,7 +165,9 @@ where
 
     let started = Instant::now();
     observer.stage_started(Stage::LoadAggregates, Some(aggregates.len() as u64));
-    let written = sink.replace_aggregates(&aggregates).map_err(|e| EtlError::Sink(Box::new(e)))?;
+    let written = sink
+        .replace_aggregates(&aggregates)
+        .map_err(|e| EtlError::Sink(Box::new(e)))?;
     report.aggregates_written = written.upserted;
     report.aggregates_deleted = written.deleted;
     observer.progress(Stage::LoadAggregates, written.upserted);
@@ -160,7 +175,9 @@ where
 
     let started = Instant::now();
     observer.stage_started(Stage::LoadForecasts, Some(forecasts.len() as u64));
-    let written = sink.replace_forecasts(&forecasts).map_err(|e| EtlError::Sink(Box::new(e)))?;
+    let written = sink
+        .replace_forecasts(&forecasts)
+        .map_err(|e| EtlError::Sink(Box::new(e)))?;
     report.forecasts_written = written.upserted;
     report.forecasts_deleted = written.deleted;
     observer.progress(Stage::LoadForecasts, written.upserted);
@@ -197,7 +214,11 @@ pub fn load_history<S: SalesSource>(source: &mut S, chunk_rows: usize) -> Result
         .map_err(|e| EtlError::Source(Box::new(e)))?;
 
     let last_month = builder.last_month();
-    Ok(SalesHistory { products, series: builder.finish(), last_month })
+    Ok(SalesHistory {
+        products,
+        series: builder.finish(),
+        last_month,
+    })
 }
 
 fn finish_stage(report: &mut EtlReport, observer: &mut dyn Observer, stage: Stage, started: Instant) {

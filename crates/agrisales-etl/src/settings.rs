@@ -24,11 +24,19 @@ pub struct Settings {
 impl Settings {
     /// Resolves each setting from its flag, then its environment variable,
     /// then its default.
-    pub fn resolve(database_url: Option<String>, mongodb_uri: Option<String>, mongodb_database: Option<String>) -> Self {
+    pub fn resolve(
+        database_url: Option<String>,
+        mongodb_uri: Option<String>,
+        mongodb_database: Option<String>,
+    ) -> Self {
         let from_env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         Self {
-            database_url: database_url.or_else(|| from_env("DATABASE_URL")).unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
-            mongodb_uri: mongodb_uri.or_else(|| from_env("MONGODB_URI")).unwrap_or_else(|| DEFAULT_MONGODB_URI.to_owned()),
+            database_url: database_url
+                .or_else(|| from_env("DATABASE_URL"))
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            mongodb_uri: mongodb_uri
+                .or_else(|| from_env("MONGODB_URI"))
+                .unwrap_or_else(|| DEFAULT_MONGODB_URI.to_owned()),
             mongodb_database: mongodb_database
                 .or_else(|| from_env("MONGODB_DATABASE"))
                 .unwrap_or_else(|| agrisales_mongo::DEFAULT_DATABASE.to_owned()),
@@ -49,9 +57,13 @@ impl std::fmt::Debug for Settings {
 
 /// Replaces the password of a `scheme://user:password@host` URL by `***`.
 pub fn redact(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else { return url.to_owned() };
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_owned();
+    };
     let rest = &url[scheme_end + 3..];
-    let Some(at) = rest.rfind('@') else { return url.to_owned() };
+    let Some(at) = rest.rfind('@') else {
+        return url.to_owned();
+    };
     let credentials = &rest[..at];
     match credentials.find(':') {
         Some(colon) => format!("{}{}:***{}", &url[..scheme_end + 3], &credentials[..colon], &rest[at..]),
@@ -72,7 +84,11 @@ mod tests {
 
     #[test]
     fn flags_win_over_defaults() {
-        let settings = Settings::resolve(Some("postgres://x/y".into()), Some("mongodb://z".into()), Some("db".into()));
+        let settings = Settings::resolve(
+            Some("postgres://x/y".into()),
+            Some("mongodb://z".into()),
+            Some("db".into()),
+        );
         assert_eq!(settings.database_url, "postgres://x/y");
         assert_eq!(settings.mongodb_uri, "mongodb://z");
         assert_eq!(settings.mongodb_database, "db");

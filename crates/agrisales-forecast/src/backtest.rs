@@ -2,8 +2,8 @@
 
 use agrisales_domain::ProductRegionSeries;
 
-use crate::models::truncate;
 use crate::Forecaster;
+use crate::models::truncate;
 
 /// One forecast made during a backtest.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -66,7 +66,11 @@ impl Backtest {
     pub fn smape(&self) -> Option<f64> {
         self.mean(|p| {
             let denominator = p.actual.abs() + p.forecast.abs();
-            if denominator == 0.0 { 0.0 } else { 2.0 * p.error().abs() / denominator }
+            if denominator == 0.0 {
+                0.0
+            } else {
+                2.0 * p.error().abs() / denominator
+            }
         })
     }
 
@@ -80,8 +84,12 @@ impl Backtest {
         let high_q = (1.0 + level) / 2.0;
         let (mut inside, mut evaluated) = (0, 0);
         for point in &self.points {
-            let known: Vec<f64> =
-                self.points.iter().filter(|p| p.target() < point.origin).map(BacktestPoint::error).collect();
+            let known: Vec<f64> = self
+                .points
+                .iter()
+                .filter(|p| p.target() < point.origin)
+                .map(BacktestPoint::error)
+                .collect();
             if known.len() < min_errors {
                 continue;
             }
@@ -126,12 +134,21 @@ pub fn backtest(model: &dyn Forecaster, series: &ProductRegionSeries, window: us
             continue;
         };
         for (h, predicted) in forecast.iter().enumerate() {
-            points.push(BacktestPoint { origin, horizon: h + 1, actual: totals[origin + h], forecast: *predicted });
+            points.push(BacktestPoint {
+                origin,
+                horizon: h + 1,
+                actual: totals[origin + h],
+                forecast: *predicted,
+            });
         }
     }
 
     let training = &totals[..n.saturating_sub(window).max(2).min(n)];
-    Backtest { model: model.name(), points, scale: naive_scale(training) }
+    Backtest {
+        model: model.name(),
+        points,
+        scale: naive_scale(training),
+    }
 }
 
 /// Mean absolute error of the seasonal naive forecast inside `totals`, or
@@ -164,7 +181,12 @@ mod tests {
     use super::*;
 
     fn point(origin: usize, horizon: usize, actual: f64, forecast: f64) -> BacktestPoint {
-        BacktestPoint { origin, horizon, actual, forecast }
+        BacktestPoint {
+            origin,
+            horizon,
+            actual,
+            forecast,
+        }
     }
 
     #[test]
@@ -189,7 +211,11 @@ mod tests {
         // Horizon 3 from origin 10: its month (12) is unknown at origin 11.
         points.push(point(10, 3, 10.0, 10.0));
         points.push(point(11, 1, 11.0, 10.0));
-        let backtest = Backtest { model: "m", points, scale: 1.0 };
+        let backtest = Backtest {
+            model: "m",
+            points,
+            scale: 1.0,
+        };
 
         let (inside, evaluated) = backtest.interval_hits(0.8, 8);
 
@@ -208,7 +234,9 @@ mod tests {
 
     #[test]
     fn naive_scale_uses_lag_twelve() {
-        let totals: Vec<f64> = (0..24).map(|m| (m % 12) as f64 + if m >= 12 { 2.0 } else { 0.0 }).collect();
+        let totals: Vec<f64> = (0..24)
+            .map(|m| (m % 12) as f64 + if m >= 12 { 2.0 } else { 0.0 })
+            .collect();
         assert_eq!(naive_scale(&totals), 2.0);
     }
 }

@@ -28,7 +28,9 @@ pub enum ForecastError {
     },
 
     /// The design matrix stays rank-deficient after dropping the trend.
-    #[error("product {product_id}: design matrix of {model} has rank {rank} for {columns} columns (with intercept); the history is too short or too regular for its features")]
+    #[error(
+        "product {product_id}: design matrix of {model} has rank {rank} for {columns} columns (with intercept); the history is too short or too regular for its features"
+    )]
     RankDeficient {
         /// `id_produit` of the series.
         product_id: i32,

@@ -2,9 +2,9 @@
 
 use agrisales_domain::ProductRegionSeries;
 
+use crate::Forecaster;
 use crate::backtest::{Backtest, backtest};
 use crate::models::{HistoricalMean, RegionalOls, SeasonRegionOls, SeasonalNaive};
-use crate::Forecaster;
 
 static SEASONAL_NAIVE: SeasonalNaive = SeasonalNaive;
 static HISTORICAL_MEAN: HistoricalMean = HistoricalMean;
@@ -44,7 +44,10 @@ impl Evaluation {
 /// Backtests every candidate on `history` from each origin of the last
 /// `window` months, at horizons 1 to `horizon`, and chooses by MASE.
 pub fn evaluate(history: &ProductRegionSeries, window: usize, horizon: usize) -> Evaluation {
-    let backtests: Vec<Backtest> = candidates().iter().map(|model| backtest(*model, history, window, horizon)).collect();
+    let backtests: Vec<Backtest> = candidates()
+        .iter()
+        .map(|model| backtest(*model, history, window, horizon))
+        .collect();
 
     let mut chosen: Option<(usize, f64)> = None;
     for (index, result) in backtests.iter().enumerate() {
@@ -54,5 +57,8 @@ pub fn evaluate(history: &ProductRegionSeries, window: usize, horizon: usize) ->
             chosen = Some((index, mase));
         }
     }
-    Evaluation { backtests, chosen: chosen.map(|(index, _)| index) }
+    Evaluation {
+        backtests,
+        chosen: chosen.map(|(index, _)| index),
+    }
 }

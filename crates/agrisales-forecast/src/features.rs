@@ -23,13 +23,20 @@ impl FeatureSpec {
     /// Fixes the columns for `training_months` months from `first_month`
     /// over `regions` regions.
     pub fn new(first_month: YearMonth, training_months: usize, regions: usize, trend: bool) -> Self {
-        let mut seen: Vec<u32> = (0..training_months.min(12)).map(|m| first_month.plus(m as i32).month()).collect();
+        let mut seen: Vec<u32> = (0..training_months.min(12))
+            .map(|m| first_month.plus(m as i32).month())
+            .collect();
         seen.sort_unstable();
         // The reference level is the first month of the series, whichever
         // month of year that is.
         let reference = first_month.month();
         seen.retain(|&m| m != reference);
-        Self { first_month, month_levels: seen, regions, trend }
+        Self {
+            first_month,
+            month_levels: seen,
+            regions,
+            trend,
+        }
     }
 
     /// Months of year (1–12) with their own column, in column order; the
@@ -91,7 +98,12 @@ pub fn rank_with_intercept(x: &Array2<f64>) -> usize {
     let mut gram = augmented.t().dot(&augmented);
 
     let size = cols + 1;
-    let tolerance = 1e-10 * gram.diag().iter().fold(0.0_f64, |acc, v| acc.max(v.abs())).max(f64::MIN_POSITIVE);
+    let tolerance = 1e-10
+        * gram
+            .diag()
+            .iter()
+            .fold(0.0_f64, |acc, v| acc.max(v.abs()))
+            .max(f64::MIN_POSITIVE);
     let mut rank = 0;
     for col in 0..size {
         let Some(pivot) = (rank..size).max_by(|&a, &b| gram[[a, col]].abs().total_cmp(&gram[[b, col]].abs())) else {

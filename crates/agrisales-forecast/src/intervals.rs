@@ -7,8 +7,8 @@
 
 use agrisales_domain::ProductRegionSeries;
 
-use crate::backtest::quantile;
 use crate::Evaluation;
+use crate::backtest::quantile;
 
 /// Pooled errors need at least this many values at a horizon; below, all
 /// horizons are pooled together.
@@ -38,7 +38,9 @@ impl IntervalCalibration {
     pub fn new(products: &[(&ProductRegionSeries, &Evaluation)]) -> Self {
         let mut errors = Vec::new();
         for (series, evaluation) in products {
-            let Some(backtest) = evaluation.chosen_backtest() else { continue };
+            let Some(backtest) = evaluation.chosen_backtest() else {
+                continue;
+            };
             if backtest.scale <= 0.0 {
                 continue;
             }
@@ -69,7 +71,13 @@ impl IntervalCalibration {
     /// `None` when no error qualifies.
     pub fn scaled_bounds(&self, horizon: usize, level: f64, before_month: Option<i32>) -> Option<(f64, f64)> {
         let known = |e: &&ScaledError| before_month.is_none_or(|month| e.target_month < month);
-        let at_horizon: Vec<f64> = self.errors.iter().filter(known).filter(|e| e.horizon == horizon).map(|e| e.value).collect();
+        let at_horizon: Vec<f64> = self
+            .errors
+            .iter()
+            .filter(known)
+            .filter(|e| e.horizon == horizon)
+            .map(|e| e.value)
+            .collect();
         let pool = if at_horizon.len() >= MIN_PER_HORIZON {
             at_horizon
         } else {
@@ -78,7 +86,10 @@ impl IntervalCalibration {
         if pool.len() < MIN_PER_HORIZON {
             return None;
         }
-        Some((quantile(&pool, (1.0 - level) / 2.0)?.min(0.0), quantile(&pool, (1.0 + level) / 2.0)?.max(0.0)))
+        Some((
+            quantile(&pool, (1.0 - level) / 2.0)?.min(0.0),
+            quantile(&pool, (1.0 + level) / 2.0)?.max(0.0),
+        ))
     }
 
     /// Measures the interval's hit rate honestly: each backtest point of
@@ -87,7 +98,9 @@ impl IntervalCalibration {
     pub fn hits(&self, products: &[(&ProductRegionSeries, &Evaluation)], level: f64) -> (usize, usize) {
         let (mut inside, mut evaluated) = (0, 0);
         for (series, evaluation) in products {
-            let Some(backtest) = evaluation.chosen_backtest() else { continue };
+            let Some(backtest) = evaluation.chosen_backtest() else {
+                continue;
+            };
             let origin_of = |origin: usize| series.first_month.ordinal() + origin as i32;
             for point in &backtest.points {
                 let Some((low, high)) = self.scaled_bounds(point.horizon, level, Some(origin_of(point.origin))) else {

@@ -6,8 +6,8 @@ use linfa::traits::{Fit, Predict};
 use linfa_linear::{FittedLinearRegression, LinearRegression};
 use ndarray::Array1;
 
-use crate::features::{FeatureSpec, grid_rows, rank_with_intercept};
 use crate::ForecastError;
+use crate::features::{FeatureSpec, grid_rows, rank_with_intercept};
 
 /// A model that forecasts a product's monthly total over all regions.
 ///
@@ -39,7 +39,11 @@ pub struct SeasonRegionOls {
 
 impl Forecaster for SeasonRegionOls {
     fn name(&self) -> &'static str {
-        if self.trend { "ols_saison_region_tendance" } else { "ols_saison_region" }
+        if self.trend {
+            "ols_saison_region_tendance"
+        } else {
+            "ols_saison_region"
+        }
     }
 
     fn min_history(&self) -> usize {
@@ -51,7 +55,12 @@ impl Forecaster for SeasonRegionOls {
         let regions = history.region_ids.len();
         let future = grid_rows(history.months..history.months + horizon, regions);
         let predicted = fitted.model.predict(&fitted.spec.design(&future));
-        Ok(predicted.as_slice().unwrap_or(&[]).chunks(regions.max(1)).map(|row| row.iter().sum()).collect())
+        Ok(predicted
+            .as_slice()
+            .unwrap_or(&[])
+            .chunks(regions.max(1))
+            .map(|row| row.iter().sum())
+            .collect())
     }
 }
 
@@ -74,7 +83,12 @@ impl FittedSeasonRegion {
     /// (month 1–12, kilograms).
     pub fn month_effects(&self) -> Vec<(u32, f64)> {
         let params = self.model.params();
-        self.spec.month_levels().iter().enumerate().map(|(i, &m)| (m, params[i])).collect()
+        self.spec
+            .month_levels()
+            .iter()
+            .enumerate()
+            .map(|(i, &m)| (m, params[i]))
+            .collect()
     }
 
     /// Effect of each region against the first region, as
@@ -82,12 +96,19 @@ impl FittedSeasonRegion {
     pub fn region_effects(&self) -> Vec<(i32, f64)> {
         let params = self.model.params();
         let offset = self.spec.month_levels().len();
-        self.region_ids.iter().skip(1).enumerate().map(|(i, &id)| (id, params[offset + i])).collect()
+        self.region_ids
+            .iter()
+            .skip(1)
+            .enumerate()
+            .map(|(i, &id)| (id, params[offset + i]))
+            .collect()
     }
 
     /// Trend in kilograms per year, if the model kept one.
     pub fn trend_per_year(&self) -> Option<f64> {
-        self.spec.has_trend().then(|| self.model.params()[self.spec.columns() - 1])
+        self.spec
+            .has_trend()
+            .then(|| self.model.params()[self.spec.columns() - 1])
     }
 }
 
@@ -117,12 +138,18 @@ impl SeasonRegionOls {
         }
 
         let y = Array1::from_vec(history.quantity_kg.clone());
-        let model = LinearRegression::new().fit(&Dataset::new(x, y)).map_err(|e| ForecastError::Fit {
-            product_id: history.product_id,
-            model: self.name(),
-            message: e.to_string(),
-        })?;
-        Ok(FittedSeasonRegion { spec, model, region_ids: history.region_ids.clone() })
+        let model = LinearRegression::new()
+            .fit(&Dataset::new(x, y))
+            .map_err(|e| ForecastError::Fit {
+                product_id: history.product_id,
+                model: self.name(),
+                message: e.to_string(),
+            })?;
+        Ok(FittedSeasonRegion {
+            spec,
+            model,
+            region_ids: history.region_ids.clone(),
+        })
     }
 }
 
@@ -153,11 +180,19 @@ impl Forecaster for RegionalOls {
                 region_ids: vec![*region_id],
                 first_month: history.first_month,
                 months: history.months,
-                quantity_kg: history.quantity_kg.iter().skip(column).step_by(width).copied().collect(),
+                quantity_kg: history
+                    .quantity_kg
+                    .iter()
+                    .skip(column)
+                    .step_by(width)
+                    .copied()
+                    .collect(),
             };
             // A trend needs more than a year; below, it is collinear with
             // the month dummies and the pooled model drops it anyway.
-            let model = SeasonRegionOls { trend: history.months > 12 };
+            let model = SeasonRegionOls {
+                trend: history.months > 12,
+            };
             let forecast = match model.forecast(&region, horizon) {
                 Ok(values) => values,
                 Err(_) => HistoricalMean.forecast(&region, horizon)?,
@@ -211,7 +246,12 @@ impl Forecaster for HistoricalMean {
         check_shape(history)?;
         let totals = history.totals();
         if totals.is_empty() {
-            return Err(ForecastError::TooShort { product_id: history.product_id, model: self.name(), months: 0, required: 1 });
+            return Err(ForecastError::TooShort {
+                product_id: history.product_id,
+                model: self.name(),
+                months: 0,
+                required: 1,
+            });
         }
         let mean = totals.iter().sum::<f64>() / totals.len() as f64;
         Ok(vec![mean; horizon])

@@ -5,11 +5,11 @@ use std::collections::HashMap;
 
 use agrisales_domain::{Product, ProductForecast, ProductRegionSeries, YearMonth};
 
+use crate::Forecaster;
 use crate::backtest::quantile;
 use crate::evaluation::{Evaluation, candidates, evaluate};
 use crate::intervals::IntervalCalibration;
 use crate::models::{HistoricalMean, SeasonRegionOls};
-use crate::Forecaster;
 
 /// Settings of [`forecast_products`].
 #[derive(Debug, Clone, PartialEq)]
@@ -25,7 +25,11 @@ pub struct ForecastConfig {
 
 impl Default for ForecastConfig {
     fn default() -> Self {
-        Self { horizon: 3, backtest_window: 12, interval_level: 0.8 }
+        Self {
+            horizon: 3,
+            backtest_window: 12,
+            interval_level: 0.8,
+        }
     }
 }
 
@@ -58,8 +62,10 @@ pub fn forecast_products(
     last_month: YearMonth,
     config: &ForecastConfig,
 ) -> Vec<ProductForecast> {
-    let evaluations: Vec<Evaluation> =
-        series.iter().map(|s| evaluate(s, config.backtest_window, config.horizon)).collect();
+    let evaluations: Vec<Evaluation> = series
+        .iter()
+        .map(|s| evaluate(s, config.backtest_window, config.horizon))
+        .collect();
     let pairs: Vec<(&ProductRegionSeries, &Evaluation)> = series.iter().zip(&evaluations).collect();
     let calibration = IntervalCalibration::new(&pairs);
     let by_product: HashMap<i32, (&ProductRegionSeries, &Evaluation)> =
@@ -69,9 +75,14 @@ pub fn forecast_products(
     for product in products {
         let months = (1..=config.horizon).map(|h| (h, last_month.plus(h as i32)));
         match by_product.get(&product.id) {
-            Some(&(history, evaluation)) => {
-                forecasts.extend(forecast_one(product, history, evaluation, &calibration, last_month, config))
-            }
+            Some(&(history, evaluation)) => forecasts.extend(forecast_one(
+                product,
+                history,
+                evaluation,
+                &calibration,
+                last_month,
+                config,
+            )),
             None => forecasts.extend(months.map(|(h, month)| empty_forecast(product, month, h, config))),
         }
     }
@@ -99,10 +110,20 @@ fn forecast_one(
             let model = candidates()[index];
             let backtest = &evaluation.backtests[index];
             let points = model.forecast(history, steps).ok()?;
-            Some(Choice { model: model.name(), errors: backtest.errors(), mase: backtest.mase(), points })
+            Some(Choice {
+                model: model.name(),
+                errors: backtest.errors(),
+                mase: backtest.mase(),
+                points,
+            })
         })
         .unwrap_or_else(|| fallback(history, steps));
-    let Choice { model, errors, mase, points } = choice;
+    let Choice {
+        model,
+        errors,
+        mase,
+        points,
+    } = choice;
     let scale = evaluation.chosen_backtest().map_or(0.0, |b| b.scale);
 
     let own_spread = interval_spread(&errors, history, config.interval_level);
@@ -151,10 +172,22 @@ struct Choice {
 fn fallback(history: &ProductRegionSeries, steps: usize) -> Choice {
     let ols = SeasonRegionOls { trend: false };
     match ols.forecast(history, steps) {
-        Ok(points) => Choice { model: ols.name(), errors: Vec::new(), mase: None, points },
+        Ok(points) => Choice {
+            model: ols.name(),
+            errors: Vec::new(),
+            mase: None,
+            points,
+        },
         Err(_) => {
-            let points = HistoricalMean.forecast(history, steps).unwrap_or_else(|_| vec![0.0; steps]);
-            Choice { model: HistoricalMean.name(), errors: Vec::new(), mase: None, points }
+            let points = HistoricalMean
+                .forecast(history, steps)
+                .unwrap_or_else(|_| vec![0.0; steps]);
+            Choice {
+                model: HistoricalMean.name(),
+                errors: Vec::new(),
+                mase: None,
+                points,
+            }
         }
     }
 }
@@ -191,13 +224,39 @@ fn interval_spread<'a>(
 /// Quantile of the standard normal distribution (Acklam's rational
 /// approximation, relative error below 1.2e-9).
 fn normal_quantile(p: f64) -> f64 {
-    const A: [f64; 6] = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
-    const B: [f64; 5] = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-    const C: [f64; 6] = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
-    const D: [f64; 4] = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
+    const A: [f64; 6] = [
+        -3.969683028665376e1,
+        2.209460984245205e2,
+        -2.759285104469687e2,
+        1.38357751867269e2,
+        -3.066479806614716e1,
+        2.506628277459239,
+    ];
+    const B: [f64; 5] = [
+        -5.447609879822406e1,
+        1.615858368580409e2,
+        -1.556989798598866e2,
+        6.680131188771972e1,
+        -1.328068155288572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784894002430293e-3,
+        -3.223964580411365e-1,
+        -2.400758277161838,
+        -2.549732539343734,
+        4.374664141464968,
+        2.938163982698783,
+    ];
+    const D: [f64; 4] = [
+        7.784695709041462e-3,
+        3.224671290700398e-1,
+        2.445134137142996,
+        3.754408661907416,
+    ];
     let p = p.clamp(1e-12, 1.0 - 1e-12);
     let tail = |q: f64| {
-        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5]) / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
     };
     if p < 0.02425 {
         tail((-2.0 * p.ln()).sqrt())
@@ -278,7 +337,10 @@ mod tests {
     #[test]
     fn ties_share_a_rank() {
         let mut state = (0, 0, f64::NAN);
-        let ranks: Vec<u32> = [10.0, 5.0, 5.0, 1.0].iter().map(|&q| next_rank(&mut state, q)).collect();
+        let ranks: Vec<u32> = [10.0, 5.0, 5.0, 1.0]
+            .iter()
+            .map(|&q| next_rank(&mut state, q))
+            .collect();
         assert_eq!(ranks, vec![1, 2, 2, 4]);
     }
 }

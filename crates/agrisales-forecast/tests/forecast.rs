@@ -24,11 +24,22 @@ fn synthetic(months: usize) -> ProductRegionSeries {
             quantity_kg.push(base * (1.0 + peak) + 2.0 * m as f64 + noise);
         }
     }
-    ProductRegionSeries { product_id: 1, region_ids: vec![10, 20, 30], first_month: month("2023-01"), months, quantity_kg }
+    ProductRegionSeries {
+        product_id: 1,
+        region_ids: vec![10, 20, 30],
+        first_month: month("2023-01"),
+        months,
+        quantity_kg,
+    }
 }
 
 fn product(id: i32, category: &str) -> Product {
-    Product { id, name: format!("Produit {id}"), category: category.to_owned(), unit_price: Cents::new(100) }
+    Product {
+        id,
+        name: format!("Produit {id}"),
+        category: category.to_owned(),
+        unit_price: Cents::new(100),
+    }
 }
 
 #[test]
@@ -37,11 +48,26 @@ fn ols_recovers_season_region_and_trend() {
     let forecast = SeasonRegionOls { trend: true }.forecast(&series, 7).unwrap();
 
     // Month 36 is January 2026 (no peak); month 42 is July 2026 (peak).
-    let expected = |m: usize, peak: f64| [100.0, 250.0, 40.0].iter().map(|b| b * (1.0 + peak) + 2.0 * m as f64).sum::<f64>();
+    let expected = |m: usize, peak: f64| {
+        [100.0, 250.0, 40.0]
+            .iter()
+            .map(|b| b * (1.0 + peak) + 2.0 * m as f64)
+            .sum::<f64>()
+    };
     // Tolerance: the noise is at most ±3 kg per region, so ±15 kg on the
     // three-region total covers it with room for estimation error.
-    assert!((forecast[0] - expected(36, 0.0)).abs() < 15.0, "{} vs {}", forecast[0], expected(36, 0.0));
-    assert!((forecast[6] - expected(42, 1.5)).abs() < 15.0, "{} vs {}", forecast[6], expected(42, 1.5));
+    assert!(
+        (forecast[0] - expected(36, 0.0)).abs() < 15.0,
+        "{} vs {}",
+        forecast[0],
+        expected(36, 0.0)
+    );
+    assert!(
+        (forecast[6] - expected(42, 1.5)).abs() < 15.0,
+        "{} vs {}",
+        forecast[6],
+        expected(42, 1.5)
+    );
 }
 
 #[test]
@@ -62,7 +88,13 @@ fn ols_recovers_known_coefficients() {
             quantity_kg.push(100.0 + effect + month_effect + 2.0 * m as f64 + noise);
         }
     }
-    let series = ProductRegionSeries { product_id: 1, region_ids: vec![10, 20, 30], first_month: month("2023-01"), months: 36, quantity_kg };
+    let series = ProductRegionSeries {
+        product_id: 1,
+        region_ids: vec![10, 20, 30],
+        first_month: month("2023-01"),
+        months: 36,
+        quantity_kg,
+    };
 
     let fitted = SeasonRegionOls { trend: true }.fit(&series).unwrap();
 
@@ -95,9 +127,24 @@ fn ols_beats_seasonal_naive_on_trending_series() {
 fn regional_ols_recovers_each_region() {
     let series = synthetic(36);
     let forecast = RegionalOls.forecast(&series, 7).unwrap();
-    let expected = |m: usize, peak: f64| [100.0, 250.0, 40.0].iter().map(|b| b * (1.0 + peak) + 2.0 * m as f64).sum::<f64>();
-    assert!((forecast[0] - expected(36, 0.0)).abs() < 15.0, "{} vs {}", forecast[0], expected(36, 0.0));
-    assert!((forecast[6] - expected(42, 1.5)).abs() < 15.0, "{} vs {}", forecast[6], expected(42, 1.5));
+    let expected = |m: usize, peak: f64| {
+        [100.0, 250.0, 40.0]
+            .iter()
+            .map(|b| b * (1.0 + peak) + 2.0 * m as f64)
+            .sum::<f64>()
+    };
+    assert!(
+        (forecast[0] - expected(36, 0.0)).abs() < 15.0,
+        "{} vs {}",
+        forecast[0],
+        expected(36, 0.0)
+    );
+    assert!(
+        (forecast[6] - expected(42, 1.5)).abs() < 15.0,
+        "{} vs {}",
+        forecast[6],
+        expected(42, 1.5)
+    );
 }
 
 #[test]
@@ -152,7 +199,12 @@ fn constant_series_forecasts_the_constant() {
         months: 30,
         quantity_kg: vec![50.0; 30],
     };
-    let forecasts = forecast_products(std::slice::from_ref(&series), &[product(1, "x")], series.last_month(), &ForecastConfig::default());
+    let forecasts = forecast_products(
+        std::slice::from_ref(&series),
+        &[product(1, "x")],
+        series.last_month(),
+        &ForecastConfig::default(),
+    );
     for f in &forecasts {
         assert!((f.quantity - 50.0).abs() < 1e-6, "{f:?}");
         assert!(f.lower <= f.quantity, "{f:?}");
@@ -164,8 +216,19 @@ fn constant_series_forecasts_the_constant() {
 fn collapsing_series_is_clamped_at_zero() {
     // Sales fall by 10 kg a month: a trend model goes negative.
     let quantity_kg: Vec<f64> = (0..30).map(|m| (300.0 - 10.0 * m as f64).max(0.0)).collect();
-    let series = ProductRegionSeries { product_id: 1, region_ids: vec![1], first_month: month("2023-01"), months: 30, quantity_kg };
-    let forecasts = forecast_products(std::slice::from_ref(&series), &[product(1, "x")], series.last_month(), &ForecastConfig::default());
+    let series = ProductRegionSeries {
+        product_id: 1,
+        region_ids: vec![1],
+        first_month: month("2023-01"),
+        months: 30,
+        quantity_kg,
+    };
+    let forecasts = forecast_products(
+        std::slice::from_ref(&series),
+        &[product(1, "x")],
+        series.last_month(),
+        &ForecastConfig::default(),
+    );
     for f in &forecasts {
         assert!(f.quantity >= 0.0, "{f:?}");
         assert!(f.lower >= 0.0, "{f:?}");

@@ -88,7 +88,9 @@ pub fn forecast_from_document(document: &Document) -> Result<ProductForecast, St
         category_rank: u32::try_from(int(document, "rang_catégorie")?).map_err(|_| "rang_catégorie is negative")?,
         model: text(document, "modèle")?,
         backtest_mase: nullable_double(document, "score_backtest")?,
-        clamped_at_zero: document.get_bool("valeur_plancher").map_err(|e| format!("valeur_plancher: {e}"))?,
+        clamped_at_zero: document
+            .get_bool("valeur_plancher")
+            .map_err(|e| format!("valeur_plancher: {e}"))?,
     })
 }
 
@@ -108,7 +110,10 @@ pub(crate) fn parse_revenue(text: &str) -> Result<Revenue, String> {
         return Err(format!("{text} has more than {} decimals", Revenue::SCALE));
     }
     let digits = format!("{whole}{fraction:0<width$}", width = Revenue::SCALE as usize);
-    digits.parse::<i128>().map(Revenue::from_raw).map_err(|e| format!("{text}: {e}"))
+    digits
+        .parse::<i128>()
+        .map(Revenue::from_raw)
+        .map_err(|e| format!("{text}: {e}"))
 }
 
 fn decimal(text: &str) -> Bson {
@@ -142,11 +147,18 @@ fn long(document: &Document, key: &str) -> Result<i64, String> {
 }
 
 fn text(document: &Document, key: &str) -> Result<String, String> {
-    document.get_str(key).map(str::to_owned).map_err(|e| format!("{key}: {e}"))
+    document
+        .get_str(key)
+        .map(str::to_owned)
+        .map_err(|e| format!("{key}: {e}"))
 }
 
 fn month(document: &Document) -> Result<YearMonth, String> {
-    document.get_str("mois").map_err(|e| format!("mois: {e}"))?.parse().map_err(|e| format!("{e}"))
+    document
+        .get_str("mois")
+        .map_err(|e| format!("mois: {e}"))?
+        .parse()
+        .map_err(|e| format!("{e}"))
 }
 
 fn decimal_text(document: &Document, key: &str) -> Result<String, String> {

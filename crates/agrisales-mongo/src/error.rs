@@ -23,7 +23,9 @@ pub enum MongoError {
     },
 
     /// The server rejected the credentials.
-    #[error("authentication failed at MongoDB {target}: {message}. Check the user, password and authSource in MONGODB_URI")]
+    #[error(
+        "authentication failed at MongoDB {target}: {message}. Check the user, password and authSource in MONGODB_URI"
+    )]
     Authentication {
         /// `host:port/database` of the server.
         target: String,
@@ -32,7 +34,9 @@ pub enum MongoError {
     },
 
     /// The server did not respond.
-    #[error("cannot reach MongoDB at {target}: {message}. Check that the server runs and MONGODB_URI (or --mongodb-uri) is right")]
+    #[error(
+        "cannot reach MongoDB at {target}: {message}. Check that the server runs and MONGODB_URI (or --mongodb-uri) is right"
+    )]
     Connect {
         /// `host:port/database` of the server.
         target: String,
@@ -77,7 +81,9 @@ pub enum MongoError {
     },
 
     /// A stored document does not have the shape of the data contract.
-    #[error("document {id} of {collection} does not match the data contract: {reason}; run the ETL again to rewrite the collection")]
+    #[error(
+        "document {id} of {collection} does not match the data contract: {reason}; run the ETL again to rewrite the collection"
+    )]
     InvalidDocument {
         /// The collection read from.
         collection: String,

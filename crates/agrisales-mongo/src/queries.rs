@@ -82,25 +82,38 @@ impl MongoStore {
 
         let mut records = Vec::new();
         for document in cursor {
-            let document = document.map_err(|source| self.command_error(&format!("reading {AGGREGATES_COLLECTION}"), source))?;
-            records.push(aggregate_from_document(&document).map_err(|reason| MongoError::InvalidDocument {
-                collection: AGGREGATES_COLLECTION.to_owned(),
-                id: document.get("_id").map_or_else(|| "?".to_owned(), ToString::to_string),
-                reason,
-            })?);
+            let document =
+                document.map_err(|source| self.command_error(&format!("reading {AGGREGATES_COLLECTION}"), source))?;
+            records.push(
+                aggregate_from_document(&document).map_err(|reason| MongoError::InvalidDocument {
+                    collection: AGGREGATES_COLLECTION.to_owned(),
+                    id: document.get("_id").map_or_else(|| "?".to_owned(), ToString::to_string),
+                    reason,
+                })?,
+            );
         }
         Ok(records)
     }
 
     /// Returns the monthly sales of one region over a month range; see
     /// [`AggregateQuery::region`].
-    pub fn region_monthly_sales(&self, id_region: i32, first: YearMonth, last: YearMonth) -> Result<Vec<MonthlyAggregate>, MongoError> {
+    pub fn region_monthly_sales(
+        &self,
+        id_region: i32,
+        first: YearMonth,
+        last: YearMonth,
+    ) -> Result<Vec<MonthlyAggregate>, MongoError> {
         self.find_aggregates(&AggregateQuery::region(id_region, first, last)?)
     }
 
     /// Returns the monthly sales of one category over a month range; see
     /// [`AggregateQuery::category`].
-    pub fn category_monthly_sales(&self, category: &str, first: YearMonth, last: YearMonth) -> Result<Vec<MonthlyAggregate>, MongoError> {
+    pub fn category_monthly_sales(
+        &self,
+        category: &str,
+        first: YearMonth,
+        last: YearMonth,
+    ) -> Result<Vec<MonthlyAggregate>, MongoError> {
         self.find_aggregates(&AggregateQuery::category(category, first, last)?)
     }
 
@@ -160,11 +173,13 @@ impl MongoStore {
         let mut totals = Vec::new();
         for document in cursor {
             let document = document.map_err(|source| self.command_error("aggregating year-to-date totals", source))?;
-            totals.push(parse_year_to_date(&document).map_err(|reason| MongoError::InvalidDocument {
-                collection: AGGREGATES_COLLECTION.to_owned(),
-                id: document.get("_id").map_or_else(|| "?".to_owned(), ToString::to_string),
-                reason,
-            })?);
+            totals.push(
+                parse_year_to_date(&document).map_err(|reason| MongoError::InvalidDocument {
+                    collection: AGGREGATES_COLLECTION.to_owned(),
+                    id: document.get("_id").map_or_else(|| "?".to_owned(), ToString::to_string),
+                    reason,
+                })?,
+            );
         }
         Ok(totals)
     }

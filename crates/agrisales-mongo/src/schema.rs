@@ -72,9 +72,21 @@ pub(crate) struct IndexSpec {
 /// server returns index order and never sorts in memory.
 pub(crate) fn aggregates_indexes() -> Vec<IndexSpec> {
     vec![
-        IndexSpec { name: "cle_region_categorie_mois", keys: doc! { "id_region": 1, "catégorie": 1, "mois": 1 }, unique: true },
-        IndexSpec { name: "region_mois_categorie", keys: doc! { "id_region": 1, "mois": 1, "catégorie": 1 }, unique: false },
-        IndexSpec { name: "categorie_mois_region", keys: doc! { "catégorie": 1, "mois": 1, "id_region": 1 }, unique: false },
+        IndexSpec {
+            name: "cle_region_categorie_mois",
+            keys: doc! { "id_region": 1, "catégorie": 1, "mois": 1 },
+            unique: true,
+        },
+        IndexSpec {
+            name: "region_mois_categorie",
+            keys: doc! { "id_region": 1, "mois": 1, "catégorie": 1 },
+            unique: false,
+        },
+        IndexSpec {
+            name: "categorie_mois_region",
+            keys: doc! { "catégorie": 1, "mois": 1, "id_region": 1 },
+            unique: false,
+        },
     ]
 }
 
@@ -82,7 +94,15 @@ pub(crate) fn aggregates_indexes() -> Vec<IndexSpec> {
 /// the ranking of a month.
 pub(crate) fn forecasts_indexes() -> Vec<IndexSpec> {
     vec![
-        IndexSpec { name: "cle_produit_mois", keys: doc! { "id_produit": 1, "mois": 1 }, unique: true },
-        IndexSpec { name: "mois_rang", keys: doc! { "mois": 1, "rang_popularité": 1 }, unique: false },
+        IndexSpec {
+            name: "cle_produit_mois",
+            keys: doc! { "id_produit": 1, "mois": 1 },
+            unique: true,
+        },
+        IndexSpec {
+            name: "mois_rang",
+            keys: doc! { "mois": 1, "rang_popularité": 1 },
+            unique: false,
+        },
     ]
 }

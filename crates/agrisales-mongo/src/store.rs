@@ -9,15 +9,14 @@ use mongodb::bson::{Bson, Document, doc};
 use mongodb::options::{ClientOptions, IndexOptions};
 use mongodb::sync::{Client, Database};
 
+use crate::MongoError;
 use crate::documents::{
-    aggregate_document, aggregate_from_document, aggregate_key, forecast_document, forecast_from_document,
-    forecast_key,
+    aggregate_document, aggregate_from_document, aggregate_key, forecast_document, forecast_from_document, forecast_key,
 };
 use crate::schema::{
     AGGREGATES_COLLECTION, FORECASTS_COLLECTION, IndexSpec, aggregates_indexes, aggregates_validator,
     forecasts_indexes, forecasts_validator,
 };
-use crate::MongoError;
 
 /// Default database name, as the data contract sets it.
 pub const DEFAULT_DATABASE: &str = "ventes_agricoles";
@@ -57,25 +56,41 @@ impl MongoStore {
         let mut options = ClientOptions::parse(uri)
             .run()
             .map_err(|e| MongoError::InvalidUri { message: e.to_string() })?;
-        options.server_selection_timeout.get_or_insert(DEFAULT_SERVER_SELECTION_TIMEOUT);
+        options
+            .server_selection_timeout
+            .get_or_insert(DEFAULT_SERVER_SELECTION_TIMEOUT);
         options.connect_timeout.get_or_insert(DEFAULT_SERVER_SELECTION_TIMEOUT);
         options.app_name.get_or_insert_with(|| "agrisales".to_owned());
 
         let hosts: Vec<String> = options.hosts.iter().map(ToString::to_string).collect();
         let target = format!("{}/{database}", hosts.join(","));
-        let client = Client::with_options(options)
-            .map_err(|e| MongoError::Connect { target: target.clone(), message: e.to_string() })?;
-
-        client.database("admin").run_command(doc! { "ping": 1 }).run().map_err(|e| match *e.kind {
-            mongodb::error::ErrorKind::Authentication { ref message, .. } => {
-                MongoError::Authentication { target: target.clone(), message: message.trim_end_matches('.').to_owned() }
-            }
-            _ => MongoError::Connect { target: target.clone(), message: first_sentence(&e.to_string()) },
+        let client = Client::with_options(options).map_err(|e| MongoError::Connect {
+            target: target.clone(),
+            message: e.to_string(),
         })?;
+
+        client
+            .database("admin")
+            .run_command(doc! { "ping": 1 })
+            .run()
+            .map_err(|e| match *e.kind {
+                mongodb::error::ErrorKind::Authentication { ref message, .. } => MongoError::Authentication {
+                    target: target.clone(),
+                    message: message.trim_end_matches('.').to_owned(),
+                },
+                _ => MongoError::Connect {
+                    target: target.clone(),
+                    message: first_sentence(&e.to_string()),
+                },
+            })?;
 
         tracing::debug!(%target, "connected to MongoDB");
         let database = client.database(database);
-        Ok(Self { client, database, target })
+        Ok(Self {
+            client,
+            database,
+            target,
+        })
     }
 
     /// `host:port/database` of the server, without credentials.
@@ -130,13 +145,21 @@ impl MongoStore {
     /// Returns every document of `agrégats_ventes`, ordered by region,
     /// category and month.
     pub fn aggregates(&self) -> Result<Vec<MonthlyAggregate>, MongoError> {
-        self.read_all(AGGREGATES_COLLECTION, doc! { "id_region": 1, "catégorie": 1, "mois": 1 }, aggregate_from_document)
+        self.read_all(
+            AGGREGATES_COLLECTION,
+            doc! { "id_region": 1, "catégorie": 1, "mois": 1 },
+            aggregate_from_document,
+        )
     }
 
     /// Returns every document of `prévisions_popularité`, ordered by month
     /// and popularity rank.
     pub fn forecasts(&self) -> Result<Vec<ProductForecast>, MongoError> {
-        self.read_all(FORECASTS_COLLECTION, doc! { "mois": 1, "rang_popularité": 1, "id_produit": 1 }, forecast_from_document)
+        self.read_all(
+            FORECASTS_COLLECTION,
+            doc! { "mois": 1, "rang_popularité": 1, "id_produit": 1 },
+            forecast_from_document,
+        )
     }
 
     /// Replaces the content of `collection` by `documents`, given as
@@ -184,7 +207,8 @@ impl MongoStore {
             .map_err(|source| self.command_error(&format!("reading keys of {collection}"), source))?;
         let mut stale = Vec::new();
         for stored in cursor {
-            let stored = stored.map_err(|source| self.command_error(&format!("reading keys of {collection}"), source))?;
+            let stored =
+                stored.map_err(|source| self.command_error(&format!("reading keys of {collection}"), source))?;
             if !wanted.contains(&key_string(&stored, key_fields))
                 && let Some(id) = stored.get("_id")
             {
@@ -226,7 +250,10 @@ impl MongoStore {
         let models: Vec<IndexModel> = indexes
             .into_iter()
             .map(|spec| {
-                let options = IndexOptions::builder().name(spec.name.to_owned()).unique(spec.unique).build();
+                let options = IndexOptions::builder()
+                    .name(spec.name.to_owned())
+                    .unique(spec.unique)
+                    .build();
                 IndexModel::builder().keys(spec.keys).options(options).build()
             })
             .collect();
@@ -266,7 +293,11 @@ impl MongoStore {
     }
 
     pub(crate) fn command_error(&self, context: &str, source: mongodb::error::Error) -> MongoError {
-        MongoError::Command { context: context.to_owned(), target: self.target.clone(), source: Box::new(source) }
+        MongoError::Command {
+            context: context.to_owned(),
+            target: self.target.clone(),
+            source: Box::new(source),
+        }
     }
 }
 
@@ -274,12 +305,18 @@ impl AggregateSink for MongoStore {
     type Error = MongoError;
 
     fn replace_aggregates(&mut self, aggregates: &[MonthlyAggregate]) -> Result<WriteSummary, MongoError> {
-        let documents = aggregates.iter().map(|a| (aggregate_key(a), aggregate_document(a))).collect();
+        let documents = aggregates
+            .iter()
+            .map(|a| (aggregate_key(a), aggregate_document(a)))
+            .collect();
         self.replace_all(AGGREGATES_COLLECTION, &AGGREGATE_KEY_FIELDS, documents)
     }
 
     fn replace_forecasts(&mut self, forecasts: &[ProductForecast]) -> Result<WriteSummary, MongoError> {
-        let documents = forecasts.iter().map(|f| (forecast_key(f), forecast_document(f))).collect();
+        let documents = forecasts
+            .iter()
+            .map(|f| (forecast_key(f), forecast_document(f)))
+            .collect();
         self.replace_all(FORECASTS_COLLECTION, &FORECAST_KEY_FIELDS, documents)
     }
 }
@@ -298,7 +335,10 @@ fn check_database_name(name: &str) -> Result<(), MongoError> {
         None
     };
     match reason {
-        Some(reason) => Err(MongoError::InvalidDatabaseName { name: name.to_owned(), reason }),
+        Some(reason) => Err(MongoError::InvalidDatabaseName {
+            name: name.to_owned(),
+            reason,
+        }),
         None => Ok(()),
     }
 }

@@ -56,7 +56,12 @@ fn ensure_collections_is_idempotent() {
     assert!(names.contains(&AGGREGATES_COLLECTION.to_owned()));
     assert!(names.contains(&FORECASTS_COLLECTION.to_owned()));
 
-    let indexes = store.database().collection::<Document>(AGGREGATES_COLLECTION).list_index_names().run().unwrap();
+    let indexes = store
+        .database()
+        .collection::<Document>(AGGREGATES_COLLECTION)
+        .list_index_names()
+        .run()
+        .unwrap();
     assert!(indexes.contains(&"cle_region_categorie_mois".to_owned()), "{indexes:?}");
 }
 
@@ -80,13 +85,28 @@ fn aggregates_round_trip_exactly() {
 fn replace_twice_leaves_same_documents() {
     let mongo = TestMongo::create();
     let mut store = store(&mongo);
-    let written = vec![aggregate(1, "fruits", "2024-01", 10, 20), aggregate(2, "vins", "2024-03", 30, 40)];
+    let written = vec![
+        aggregate(1, "fruits", "2024-01", 10, 20),
+        aggregate(2, "vins", "2024-03", 30, 40),
+    ];
 
     store.replace_aggregates(&written).unwrap();
     let collection = store.database().collection::<Document>(AGGREGATES_COLLECTION);
-    let first: Vec<Document> = collection.find(doc! {}).sort(doc! { "_id": 1 }).run().unwrap().map(Result::unwrap).collect();
+    let first: Vec<Document> = collection
+        .find(doc! {})
+        .sort(doc! { "_id": 1 })
+        .run()
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
     store.replace_aggregates(&written).unwrap();
-    let second: Vec<Document> = collection.find(doc! {}).sort(doc! { "_id": 1 }).run().unwrap().map(Result::unwrap).collect();
+    let second: Vec<Document> = collection
+        .find(doc! {})
+        .sort(doc! { "_id": 1 })
+        .run()
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
 
     assert_eq!(first, second);
     assert_eq!(second.len(), 2);
@@ -96,9 +116,16 @@ fn replace_twice_leaves_same_documents() {
 fn replace_removes_stale_keys() {
     let mongo = TestMongo::create();
     let mut store = store(&mongo);
-    store.replace_aggregates(&[aggregate(1, "fruits", "2024-01", 10, 20), aggregate(1, "fruits", "2024-02", 10, 20)]).unwrap();
+    store
+        .replace_aggregates(&[
+            aggregate(1, "fruits", "2024-01", 10, 20),
+            aggregate(1, "fruits", "2024-02", 10, 20),
+        ])
+        .unwrap();
 
-    let summary = store.replace_aggregates(&[aggregate(1, "fruits", "2024-02", 11, 21)]).unwrap();
+    let summary = store
+        .replace_aggregates(&[aggregate(1, "fruits", "2024-02", 11, 21)])
+        .unwrap();
 
     assert_eq!(summary.deleted, 1);
     let stored = store.aggregates().unwrap();
@@ -123,18 +150,29 @@ fn validator_rejects_bad_document() {
     let mongo = TestMongo::create();
     let store = store(&mongo);
     let collection = store.database().collection::<Document>(AGGREGATES_COLLECTION);
-    let result = collection.insert_one(doc! { "id_region": 1, "catégorie": "fruits", "mois": "2024-13" }).run();
-    assert!(result.is_err(), "a document without totals and with month 13 was accepted");
+    let result = collection
+        .insert_one(doc! { "id_region": 1, "catégorie": "fruits", "mois": "2024-13" })
+        .run();
+    assert!(
+        result.is_err(),
+        "a document without totals and with month 13 was accepted"
+    );
 }
 
 #[test]
 fn unique_key_rejects_duplicate() {
     let mongo = TestMongo::create();
     let mut store = store(&mongo);
-    store.replace_aggregates(&[aggregate(1, "fruits", "2024-01", 10, 20)]).unwrap();
+    store
+        .replace_aggregates(&[aggregate(1, "fruits", "2024-01", 10, 20)])
+        .unwrap();
     let mut duplicate = agrisales_mongo::aggregate_document(&aggregate(1, "fruits", "2024-01", 10, 20));
     duplicate.remove("_id");
-    let result = store.database().collection::<Document>(AGGREGATES_COLLECTION).insert_one(duplicate).run();
+    let result = store
+        .database()
+        .collection::<Document>(AGGREGATES_COLLECTION)
+        .insert_one(duplicate)
+        .run();
     assert!(result.is_err(), "a second document with the same key was accepted");
 }
 
@@ -148,7 +186,8 @@ fn unreachable_server_names_host_and_port() {
 
 #[test]
 fn credentials_never_appear_in_errors() {
-    let error = MongoStore::connect("mongodb://alice:s3cret@127.0.0.1:1/?serverSelectionTimeoutMS=500", "x").unwrap_err();
+    let error =
+        MongoStore::connect("mongodb://alice:s3cret@127.0.0.1:1/?serverSelectionTimeoutMS=500", "x").unwrap_err();
     assert!(!error.to_string().contains("s3cret"), "{error}");
 }
 
@@ -156,6 +195,9 @@ fn credentials_never_appear_in_errors() {
 fn invalid_database_names_are_rejected() {
     for name in ["", "bad/name", "a$b", "with space", &"x".repeat(64)] {
         let error = MongoStore::connect("mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500", name).unwrap_err();
-        assert!(matches!(error, MongoError::InvalidDatabaseName { .. }), "{name:?}: {error}");
+        assert!(
+            matches!(error, MongoError::InvalidDatabaseName { .. }),
+            "{name:?}: {error}"
+        );
     }
 }

@@ -378,7 +378,11 @@ impl PgRepository {
     /// Ranks come from `rank()`: equal quantities share a rank and the next
     /// rank skips ("1, 2, 2, 4"), so a tie is never cut arbitrarily at the
     /// limit and the rank still tells how many products sold more.
-    pub fn top_products_by_category(&mut self, range: DateRange, top: u32) -> Result<Vec<CategoryProductRank>, PgError> {
+    pub fn top_products_by_category(
+        &mut self,
+        range: DateRange,
+        top: u32,
+    ) -> Result<Vec<CategoryProductRank>, PgError> {
         let top = check_top(top)?;
         let rows: Vec<CategoryProductRow> = diesel::sql_query(sql::TOP_PRODUCTS_BY_CATEGORY)
             .bind::<Nullable<Date>, _>(range.start)
@@ -479,7 +483,11 @@ impl PgRepository {
     /// Analysis 6: the monthly history of one product, from its first to
     /// its last month with sales in the range, months without sales
     /// included with 0. Empty when the product has no sale in the range.
-    pub fn product_monthly_history(&mut self, product: &ProductRef, range: DateRange) -> Result<Vec<ProductMonth>, PgError> {
+    pub fn product_monthly_history(
+        &mut self,
+        product: &ProductRef,
+        range: DateRange,
+    ) -> Result<Vec<ProductMonth>, PgError> {
         let (id, name) = self.resolve_product(product)?;
         let rows: Vec<ProductMonthRow> = diesel::sql_query(sql::PRODUCT_MONTHLY_HISTORY)
             .bind::<Nullable<Date>, _>(range.start)
@@ -523,21 +531,32 @@ impl PgRepository {
         };
         match rows.as_slice() {
             [row] => Ok((row.id_produit, row.nom.clone())),
-            [] => Err(PgError::NotFound { what: "product", value: shown, hint: "list them with SELECT id_produit, nom FROM produits" }),
+            [] => Err(PgError::NotFound {
+                what: "product",
+                value: shown,
+                hint: "list them with SELECT id_produit, nom FROM produits",
+            }),
             many => Err(PgError::InvalidArgument {
                 name: "product",
                 value: shown,
                 reason: format!(
                     "matches {} products ({}); give the id instead",
                     many.len(),
-                    many.iter().map(|r| format!("{} = {}", r.id_produit, r.nom)).collect::<Vec<_>>().join(", ")
+                    many.iter()
+                        .map(|r| format!("{} = {}", r.id_produit, r.nom))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             }),
         }
     }
 
     fn analysis_error(&self, context: &'static str, source: diesel::result::Error) -> PgError {
-        PgError::Query { context, target: self.target().to_string(), source }
+        PgError::Query {
+            context,
+            target: self.target().to_string(),
+            source,
+        }
     }
 }
 

@@ -19,7 +19,12 @@ pub(crate) fn parse_sale_line(line: &[u8]) -> Result<(i32, i32, YearMonth, Quant
         return Err("more than 4 fields".to_owned());
     }
 
-    Ok((product_id as i32, region_id as i32, month, Quantity::from_milli(quantity)))
+    Ok((
+        product_id as i32,
+        region_id as i32,
+        month,
+        Quantity::from_milli(quantity),
+    ))
 }
 
 fn parse_int(field: &[u8]) -> Option<i64> {
@@ -76,8 +81,18 @@ mod tests {
 
     #[test]
     fn sale_line_rejects_garbage() {
-        for bad in [&b"1\t1\t2024-01-01"[..], b"x\t1\t2024-01-01\t1", b"1\t1\t01/01/2024\t1", b"1\t1\t2024-01-01\t1.2345", b"1\t1\t2024-01-01\t1\t9"] {
-            assert!(parse_sale_line(bad).is_err(), "accepted {:?}", String::from_utf8_lossy(bad));
+        for bad in [
+            &b"1\t1\t2024-01-01"[..],
+            b"x\t1\t2024-01-01\t1",
+            b"1\t1\t01/01/2024\t1",
+            b"1\t1\t2024-01-01\t1.2345",
+            b"1\t1\t2024-01-01\t1\t9",
+        ] {
+            assert!(
+                parse_sale_line(bad).is_err(),
+                "accepted {:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 }

@@ -3,9 +3,7 @@
 use std::cell::RefCell;
 use std::io::{BufRead, Write};
 
-use agrisales_domain::{
-    ChunkError, NewProduct, NewRegion, NewSale, Product, Region, SaleColumns, SalesSource,
-};
+use agrisales_domain::{ChunkError, NewProduct, NewRegion, NewSale, Product, Region, SaleColumns, SalesSource};
 use diesel::connection::TransactionManager;
 use diesel::pg::CopyFormat;
 use diesel::prelude::*;
@@ -44,7 +42,9 @@ pub struct PgRepository {
 
 impl std::fmt::Debug for PgRepository {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PgRepository").field("target", &self.target).finish_non_exhaustive()
+        f.debug_struct("PgRepository")
+            .field("target", &self.target)
+            .finish_non_exhaustive()
     }
 }
 
@@ -82,7 +82,11 @@ struct CountRow {
 
 impl From<RegionRow> for Region {
     fn from(row: RegionRow) -> Self {
-        Region { id: row.id_region, name: row.nom_region, population: row.population }
+        Region {
+            id: row.id_region,
+            name: row.nom_region,
+            population: row.population,
+        }
     }
 }
 
@@ -101,13 +105,19 @@ impl PgRepository {
     /// Connects to the database at `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`).
     pub fn connect(url: &str) -> Result<Self, PgError> {
         let target = PgTarget::parse(url)?;
-        let mut conn = PgConnection::establish(url)
-            .map_err(|e| PgError::Connect { target: target.to_string(), message: first_line(&e.to_string()) })?;
+        let mut conn = PgConnection::establish(url).map_err(|e| PgError::Connect {
+            target: target.to_string(),
+            message: first_line(&e.to_string()),
+        })?;
 
         // The COPY text parser reads dates as YYYY-MM-DD.
         diesel::sql_query("SET DateStyle = 'ISO, YMD'")
             .execute(&mut conn)
-            .map_err(|source| PgError::Query { context: "setting DateStyle", target: target.to_string(), source })?;
+            .map_err(|source| PgError::Query {
+                context: "setting DateStyle",
+                target: target.to_string(),
+                source,
+            })?;
 
         tracing::debug!(%target, "connected to PostgreSQL");
         Ok(Self { conn, target })
@@ -126,11 +136,13 @@ impl PgRepository {
                 let maintenance_url = PgTarget::url_with_database(url, "postgres")?;
                 let mut maintenance = Self::connect(&maintenance_url)?;
                 let statement = format!("CREATE DATABASE \"{}\"", target.database.replace('"', "\"\""));
-                diesel::sql_query(statement).execute(&mut maintenance.conn).map_err(|source| PgError::Query {
-                    context: "creating the database",
-                    target: target.to_string(),
-                    source,
-                })?;
+                diesel::sql_query(statement)
+                    .execute(&mut maintenance.conn)
+                    .map_err(|source| PgError::Query {
+                        context: "creating the database",
+                        target: target.to_string(),
+                        source,
+                    })?;
                 tracing::info!(%target, "created database");
                 Self::connect(url)
             }
@@ -155,7 +167,10 @@ impl PgRepository {
         let applied = self
             .conn
             .run_pending_migrations(MIGRATIONS)
-            .map_err(|e| PgError::Migration { target: self.target.to_string(), message: e.to_string() })?;
+            .map_err(|e| PgError::Migration {
+                target: self.target.to_string(),
+                message: e.to_string(),
+            })?;
         Ok(applied.iter().map(ToString::to_string).collect())
     }
 
@@ -168,7 +183,11 @@ impl PgRepository {
         )
         .get_result(&mut self.conn)
         .map_err(|source| self.query_error("counting rows", source))?;
-        Ok(TableCounts { regions: row.regions, products: row.products, sales: row.sales })
+        Ok(TableCounts {
+            regions: row.regions,
+            products: row.products,
+            sales: row.sales,
+        })
     }
 
     /// Runs `work` in a transaction: every change it makes is committed
@@ -266,15 +285,24 @@ impl PgRepository {
             let mut in_batch = 0_u64;
             for sale in sales.by_ref().take(batch_rows) {
                 // COPY text format: tab-separated, one row per line.
-                writeln!(buffer, "{}\t{}\t{}\t{}", sale.product_id, sale.quantity, sale.date, sale.region_id)
-                    .map_err(|e| PgError::Diesel(diesel::result::Error::SerializationError(Box::new(e))))?;
+                writeln!(
+                    buffer,
+                    "{}\t{}\t{}\t{}",
+                    sale.product_id, sale.quantity, sale.date, sale.region_id
+                )
+                .map_err(|e| PgError::Diesel(diesel::result::Error::SerializationError(Box::new(e))))?;
                 in_batch += 1;
             }
 
             let data = RefCell::new(Some(std::mem::take(&mut buffer)));
             diesel::copy_from(ventes::table)
                 .from_raw_data(
-                    (ventes::id_produit, ventes::quantite, ventes::date_vente, ventes::region_vente),
+                    (
+                        ventes::id_produit,
+                        ventes::quantite,
+                        ventes::date_vente,
+                        ventes::region_vente,
+                    ),
                     |writer| {
                         let bytes = data.borrow_mut().take().unwrap_or_default();
                         writer
@@ -310,7 +338,10 @@ impl PgRepository {
         on_batch: impl FnMut(u64),
     ) -> Result<u64, PgError> {
         self.transaction(|repo| {
-            repo.execute("turning off the summary trigger", "ALTER TABLE ventes DISABLE TRIGGER ventes_par_jour_after_insert")?;
+            repo.execute(
+                "turning off the summary trigger",
+                "ALTER TABLE ventes DISABLE TRIGGER ventes_par_jour_after_insert",
+            )?;
             let loaded = repo.copy_sales(sales, batch_rows, on_batch)?;
             repo.execute("emptying ventes_par_jour", "TRUNCATE ventes_par_jour")?;
             repo.execute(
@@ -319,13 +350,18 @@ impl PgRepository {
                  SELECT date_vente, id_produit, region_vente, sum(\"quantité\"), count(*) FROM ventes \
                  GROUP BY date_vente, id_produit, region_vente",
             )?;
-            repo.execute("turning on the summary trigger", "ALTER TABLE ventes ENABLE TRIGGER ventes_par_jour_after_insert")?;
+            repo.execute(
+                "turning on the summary trigger",
+                "ALTER TABLE ventes ENABLE TRIGGER ventes_par_jour_after_insert",
+            )?;
             Ok(loaded)
         })
     }
 
     fn execute(&mut self, context: &'static str, sql: &str) -> Result<(), PgError> {
-        diesel::sql_query(sql).execute(&mut self.conn).map_err(|source| self.query_error(context, source))?;
+        diesel::sql_query(sql)
+            .execute(&mut self.conn)
+            .map_err(|source| self.query_error(context, source))?;
         Ok(())
     }
 
@@ -360,10 +396,19 @@ impl PgRepository {
     ) -> Result<u64, PgError> {
         let chunk_rows = chunk_rows.max(1);
         let target = self.target.to_string();
-        let mut reader = diesel::copy_to((ventes::id_produit, ventes::region_vente, ventes::date_vente, ventes::quantite))
-            .with_format(CopyFormat::Text)
-            .load_raw(&mut self.conn)
-            .map_err(|source| PgError::Query { context: "starting the sales COPY", target: target.clone(), source })?;
+        let mut reader = diesel::copy_to((
+            ventes::id_produit,
+            ventes::region_vente,
+            ventes::date_vente,
+            ventes::quantite,
+        ))
+        .with_format(CopyFormat::Text)
+        .load_raw(&mut self.conn)
+        .map_err(|source| PgError::Query {
+            context: "starting the sales COPY",
+            target: target.clone(),
+            source,
+        })?;
 
         let mut chunk = SaleColumns::with_capacity(chunk_rows);
         let mut line = Vec::with_capacity(64);
@@ -380,8 +425,12 @@ impl PgRepository {
             }
 
             rows += 1;
-            let (product_id, region_id, month, quantity) = parse_sale_line(&line)
-                .map_err(|reason| PgError::CopyRow { row: rows, target: target.clone(), reason })?;
+            let (product_id, region_id, month, quantity) =
+                parse_sale_line(&line).map_err(|reason| PgError::CopyRow {
+                    row: rows,
+                    target: target.clone(),
+                    reason,
+                })?;
             chunk.push(product_id, region_id, month, quantity);
 
             if chunk.len() >= chunk_rows {
@@ -397,7 +446,11 @@ impl PgRepository {
     }
 
     fn query_error(&self, context: &'static str, source: diesel::result::Error) -> PgError {
-        PgError::Query { context, target: self.target.to_string(), source }
+        PgError::Query {
+            context,
+            target: self.target.to_string(),
+            source,
+        }
     }
 }
 

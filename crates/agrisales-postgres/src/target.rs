@@ -61,7 +61,9 @@ fn percent_decode(segment: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let escaped = if bytes[i] == b'%' && i + 2 < bytes.len() {
-            hex_value(bytes[i + 1]).zip(hex_value(bytes[i + 2])).map(|(high, low)| high * 16 + low)
+            hex_value(bytes[i + 1])
+                .zip(hex_value(bytes[i + 2]))
+                .map(|(high, low)| high * 16 + low)
         } else {
             None
         };
@@ -103,7 +105,10 @@ mod tests {
 
     #[test]
     fn target_rejects_other_schemes() {
-        assert!(matches!(PgTarget::parse("mysql://localhost/x"), Err(PgError::InvalidUrl { .. })));
+        assert!(matches!(
+            PgTarget::parse("mysql://localhost/x"),
+            Err(PgError::InvalidUrl { .. })
+        ));
         assert!(matches!(PgTarget::parse("not a url"), Err(PgError::InvalidUrl { .. })));
     }
 

@@ -62,7 +62,11 @@ fn data() -> Data {
             // Leave the last product unsold.
             let products = repo.insert_products(&products())?;
             let sold = &products[..products.len() - 1];
-            let config = GeneratorConfig { rows: 15_000, seed: 3, ..GeneratorConfig::default() };
+            let config = GeneratorConfig {
+                rows: 15_000,
+                seed: 3,
+                ..GeneratorConfig::default()
+            };
             repo.copy_sales(SalesGenerator::new(&config, &regions, sold).unwrap(), 5_000, |_| {})?;
             Ok::<_, agrisales_postgres::PgError>((regions, products))
         })
@@ -76,8 +80,18 @@ fn data() -> Data {
     let start = NaiveDate::from_ymd_opt(2023, 3, 15).unwrap();
     let end = NaiveDate::from_ymd_opt(2025, 2, 10).unwrap();
     let range = DateRange::new(Some(start), Some(end)).unwrap();
-    let sales = all.into_iter().filter(|s| s.date_vente >= start && s.date_vente < end).collect();
-    Data { _db: db, repo, regions, products, sales, range }
+    let sales = all
+        .into_iter()
+        .filter(|s| s.date_vente >= start && s.date_vente < end)
+        .collect();
+    Data {
+        _db: db,
+        repo,
+        regions,
+        products,
+        sales,
+        range,
+    }
 }
 
 fn product(d: &Data, id: i32) -> &Product {
@@ -106,7 +120,10 @@ fn sales_by_region_month_matches_rust() {
     let mut expected: BTreeMap<(i32, YearMonth), Sums> = BTreeMap::new();
     for s in &d.sales {
         let price = product(&d, s.id_produit).unit_price.get();
-        expected.entry((s.region_vente, YearMonth::of(s.date_vente))).or_default().add(s, price);
+        expected
+            .entry((s.region_vente, YearMonth::of(s.date_vente)))
+            .or_default()
+            .add(s, price);
     }
 
     let rows = d.repo.sales_by_region_month(d.range).unwrap();
@@ -175,7 +192,10 @@ fn lowest_sales_regions_match_rust() {
         assert_eq!(row.rang, expected_ranks[&row.id_region]);
         let per_inhabitant = cents as f64 / 100.0 / region.population as f64;
         let stored = row.chiffre_affaires_par_habitant.unwrap();
-        assert!((stored - per_inhabitant).abs() <= 1e-12 * per_inhabitant.max(1.0), "{stored} vs {per_inhabitant}");
+        assert!(
+            (stored - per_inhabitant).abs() <= 1e-12 * per_inhabitant.max(1.0),
+            "{stored} vs {per_inhabitant}"
+        );
     }
     assert!(rows.windows(2).all(|w| w[0].chiffre_affaires <= w[1].chiffre_affaires));
 }
@@ -190,8 +210,11 @@ fn top_revenue_products_by_region_match_rust() {
     }
     let mut expected = BTreeMap::new();
     for region in &d.regions {
-        let values: Vec<((i32, i32), i128)> =
-            groups.iter().filter(|((r, _), _)| *r == region.id).map(|(k, s)| (*k, i128::from(s.cents()))).collect();
+        let values: Vec<((i32, i32), i128)> = groups
+            .iter()
+            .filter(|((r, _), _)| *r == region.id)
+            .map(|(k, s)| (*k, i128::from(s.cents())))
+            .collect();
         for (key, rank) in ranks(&values, true) {
             if rank <= 2 {
                 expected.insert(key, rank);
@@ -204,7 +227,10 @@ fn top_revenue_products_by_region_match_rust() {
     let got: BTreeMap<(i32, i32), i64> = rows.iter().map(|r| ((r.id_region, r.id_produit), r.rang)).collect();
     assert_eq!(got, expected);
     for row in &rows {
-        assert_eq!(row.chiffre_affaires.get(), groups[&(row.id_region, row.id_produit)].cents());
+        assert_eq!(
+            row.chiffre_affaires.get(),
+            groups[&(row.id_region, row.id_produit)].cents()
+        );
     }
 }
 
@@ -214,12 +240,18 @@ fn top_categories_by_region_match_rust() {
     let mut groups: BTreeMap<(i32, String), Sums> = BTreeMap::new();
     for s in &d.sales {
         let p = product(&d, s.id_produit);
-        groups.entry((s.region_vente, p.category.clone())).or_default().add(s, p.unit_price.get());
+        groups
+            .entry((s.region_vente, p.category.clone()))
+            .or_default()
+            .add(s, p.unit_price.get());
     }
     let mut expected = BTreeMap::new();
     for region in &d.regions {
-        let values: Vec<((i32, String), i128)> =
-            groups.iter().filter(|((r, _), _)| *r == region.id).map(|(k, s)| (k.clone(), i128::from(s.cents()))).collect();
+        let values: Vec<((i32, String), i128)> = groups
+            .iter()
+            .filter(|((r, _), _)| *r == region.id)
+            .map(|(k, s)| (k.clone(), i128::from(s.cents())))
+            .collect();
         for (key, rank) in ranks(&values, true) {
             if rank <= 3 {
                 expected.insert(key, rank);
@@ -229,7 +261,10 @@ fn top_categories_by_region_match_rust() {
 
     let rows = d.repo.top_categories_by_region(d.range, 3).unwrap();
 
-    let got: BTreeMap<(i32, String), i64> = rows.iter().map(|r| ((r.id_region, r.categorie.clone()), r.rang)).collect();
+    let got: BTreeMap<(i32, String), i64> = rows
+        .iter()
+        .map(|r| ((r.id_region, r.categorie.clone()), r.rang))
+        .collect();
     assert_eq!(got, expected);
     for row in &rows {
         let sums = groups[&(row.id_region, row.categorie.clone())];

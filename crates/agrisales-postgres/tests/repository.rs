@@ -35,7 +35,11 @@ fn seed(repo: &mut PgRepository, rows: u64, seed: u64) -> u64 {
         repo.clear()?;
         let regions = repo.insert_regions(&regions())?;
         let products = repo.insert_products(&products())?;
-        let config = GeneratorConfig { rows, seed, ..GeneratorConfig::default() };
+        let config = GeneratorConfig {
+            rows,
+            seed,
+            ..GeneratorConfig::default()
+        };
         let sales = SalesGenerator::new(&config, &regions, &products).unwrap();
         repo.copy_sales(sales, 7_000, |_| {})
     })
@@ -78,25 +82,48 @@ fn schema_has_contract_names_and_indexes() {
 fn constraints_reject_bad_rows() {
     let db = TestPostgres::create();
     let mut repo = migrated(&db);
-    let region = repo.insert_regions(&[NewRegion { name: "Bretagne".into(), population: 3_394_567 }]).unwrap()[0].id;
+    let region = repo
+        .insert_regions(&[NewRegion {
+            name: "Bretagne".into(),
+            population: 3_394_567,
+        }])
+        .unwrap()[0]
+        .id;
     let product = repo
-        .insert_products(&[NewProduct { name: "Pommes".into(), category: "fruits".into(), unit_price: Cents::new(180) }])
+        .insert_products(&[NewProduct {
+            name: "Pommes".into(),
+            category: "fruits".into(),
+            unit_price: Cents::new(180),
+        }])
         .unwrap()[0]
         .id;
 
     let rejected = [
-        format!("INSERT INTO ventes (id_produit, \"quantité\", date_vente, region_vente) VALUES ({product}, 0, '2024-01-01', {region})"),
-        format!("INSERT INTO ventes (id_produit, \"quantité\", date_vente, region_vente) VALUES ({product}, -1, '2024-01-01', {region})"),
-        format!("INSERT INTO ventes (id_produit, \"quantité\", date_vente, region_vente) VALUES ({product}, 1, '2024-01-01', 999999)"),
-        format!("INSERT INTO ventes (id_produit, \"quantité\", date_vente, region_vente) VALUES (999999, 1, '2024-01-01', {region})"),
-        format!("INSERT INTO ventes (id_produit, \"quantité\", date_vente, region_vente) VALUES ({product}, 1, NULL, {region})"),
+        format!(
+            "INSERT INTO ventes (id_produit, \"quantité\", date_vente, region_vente) VALUES ({product}, 0, '2024-01-01', {region})"
+        ),
+        format!(
+            "INSERT INTO ventes (id_produit, \"quantité\", date_vente, region_vente) VALUES ({product}, -1, '2024-01-01', {region})"
+        ),
+        format!(
+            "INSERT INTO ventes (id_produit, \"quantité\", date_vente, region_vente) VALUES ({product}, 1, '2024-01-01', 999999)"
+        ),
+        format!(
+            "INSERT INTO ventes (id_produit, \"quantité\", date_vente, region_vente) VALUES (999999, 1, '2024-01-01', {region})"
+        ),
+        format!(
+            "INSERT INTO ventes (id_produit, \"quantité\", date_vente, region_vente) VALUES ({product}, 1, NULL, {region})"
+        ),
         "INSERT INTO produits (nom, \"catégorie\", prix_unitaire) VALUES ('Poires', 'fruits', -0.01)".to_owned(),
         "INSERT INTO produits (nom, \"catégorie\", prix_unitaire) VALUES ('Pommes', 'fruits', 1)".to_owned(),
         "INSERT INTO regions (nom_region, population) VALUES ('Corse', -1)".to_owned(),
         "INSERT INTO regions (nom_region, population) VALUES ('  ', 1)".to_owned(),
     ];
     for sql in rejected {
-        assert!(diesel::sql_query(&sql).execute(repo.connection()).is_err(), "accepted: {sql}");
+        assert!(
+            diesel::sql_query(&sql).execute(repo.connection()).is_err(),
+            "accepted: {sql}"
+        );
     }
 
     // Identity columns: rows insert without an id.
@@ -121,7 +148,10 @@ fn generated_data_satisfies_constraints() {
          LEFT JOIN regions r ON r.id_region = v.region_vente WHERE p.id_produit IS NULL OR r.id_region IS NULL",
     );
     assert_eq!(orphans, 0);
-    let months = count(&mut repo, "SELECT count(DISTINCT date_trunc('month', date_vente)) AS n FROM ventes");
+    let months = count(
+        &mut repo,
+        "SELECT count(DISTINCT date_trunc('month', date_vente)) AS n FROM ventes",
+    );
     assert_eq!(months, 36);
 }
 
@@ -147,9 +177,19 @@ fn same_seed_gives_same_rows() {
 fn stream_returns_what_copy_loaded() {
     let db = TestPostgres::create();
     let mut repo = migrated(&db);
-    let region = repo.insert_regions(&[NewRegion { name: "Corse".into(), population: 347_597 }]).unwrap()[0].id;
+    let region = repo
+        .insert_regions(&[NewRegion {
+            name: "Corse".into(),
+            population: 347_597,
+        }])
+        .unwrap()[0]
+        .id;
     let product = repo
-        .insert_products(&[NewProduct { name: "Noix".into(), category: "oléagineux".into(), unit_price: Cents::new(850) }])
+        .insert_products(&[NewProduct {
+            name: "Noix".into(),
+            category: "oléagineux".into(),
+            unit_price: Cents::new(850),
+        }])
         .unwrap()[0]
         .id;
     let sales: Vec<NewSale> = (1..=2_500)
@@ -161,7 +201,8 @@ fn stream_returns_what_copy_loaded() {
         })
         .collect();
     let mut progress = Vec::new();
-    repo.copy_sales(sales.clone().into_iter(), 1_000, |done| progress.push(done)).unwrap();
+    repo.copy_sales(sales.clone().into_iter(), 1_000, |done| progress.push(done))
+        .unwrap();
     assert_eq!(progress, vec![1_000, 2_000, 2_500]);
 
     let mut streamed = Vec::new();
@@ -170,7 +211,12 @@ fn stream_returns_what_copy_loaded() {
         .stream_sales(600, &mut |chunk| {
             chunk_sizes.push(chunk.len());
             for i in 0..chunk.len() {
-                streamed.push((chunk.product_id[i], chunk.region_id[i], chunk.month[i], chunk.quantity_milli[i]));
+                streamed.push((
+                    chunk.product_id[i],
+                    chunk.region_id[i],
+                    chunk.month[i],
+                    chunk.quantity_milli[i],
+                ));
             }
             Ok(())
         })
@@ -180,7 +226,14 @@ fn stream_returns_what_copy_loaded() {
     assert!(chunk_sizes.iter().all(|&n| n <= 600));
     let expected: Vec<_> = sales
         .iter()
-        .map(|s| (s.product_id, s.region_id, agrisales_domain::YearMonth::of(s.date).ordinal(), s.quantity.milli()))
+        .map(|s| {
+            (
+                s.product_id,
+                s.region_id,
+                agrisales_domain::YearMonth::of(s.date).ordinal(),
+                s.quantity.milli(),
+            )
+        })
         .collect();
     streamed.sort_unstable();
     let mut expected_sorted = expected;
@@ -196,11 +249,18 @@ fn stream_returns_what_copy_loaded() {
 fn failed_transaction_keeps_previous_rows() {
     let db = TestPostgres::create();
     let mut repo = migrated(&db);
-    repo.insert_regions(&[NewRegion { name: "Corse".into(), population: 1 }]).unwrap();
+    repo.insert_regions(&[NewRegion {
+        name: "Corse".into(),
+        population: 1,
+    }])
+    .unwrap();
 
     let result: Result<(), PgError> = repo.transaction(|repo| {
         repo.clear()?;
-        repo.insert_regions(&[NewRegion { name: "x".into(), population: -5 }])?;
+        repo.insert_regions(&[NewRegion {
+            name: "x".into(),
+            population: -5,
+        }])?;
         Ok(())
     });
 
@@ -219,7 +279,9 @@ fn missing_database_is_created() {
 
     // Clean up the database this test created.
     let mut admin = PgRepository::connect(&agrisales_testkit::postgres_admin_url()).unwrap();
-    diesel::sql_query(format!("DROP DATABASE \"{name}\" WITH (FORCE)")).execute(admin.connection()).unwrap();
+    diesel::sql_query(format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
+        .execute(admin.connection())
+        .unwrap();
 }
 
 #[test]
@@ -250,16 +312,28 @@ fn bulk_load_rebuilds_daily_summary() {
     seed(&mut repo, 1_000, 9);
     let regions = repo.regions().unwrap();
     let products = repo.products().unwrap();
-    let config = GeneratorConfig { rows: 4_000, seed: 10, ..GeneratorConfig::default() };
+    let config = GeneratorConfig {
+        rows: 4_000,
+        seed: 10,
+        ..GeneratorConfig::default()
+    };
 
-    let loaded = repo.bulk_load_sales(SalesGenerator::new(&config, &regions, &products).unwrap(), 1_500, |_| {}).unwrap();
+    let loaded = repo
+        .bulk_load_sales(
+            SalesGenerator::new(&config, &regions, &products).unwrap(),
+            1_500,
+            |_| {},
+        )
+        .unwrap();
 
     assert_eq!(loaded, 4_000);
     assert_eq!(summary_mismatches(&mut repo), 0);
     // The trigger is back on: a plain insert updates the summary.
-    diesel::sql_query("INSERT INTO ventes (id_produit, \"quantité\", date_vente, region_vente) VALUES (1, 1, '2030-01-01', 1)")
-        .execute(repo.connection())
-        .unwrap();
+    diesel::sql_query(
+        "INSERT INTO ventes (id_produit, \"quantité\", date_vente, region_vente) VALUES (1, 1, '2030-01-01', 1)",
+    )
+    .execute(repo.connection())
+    .unwrap();
     assert_eq!(summary_mismatches(&mut repo), 0);
 }
 

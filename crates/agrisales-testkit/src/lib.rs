@@ -27,8 +27,14 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 /// Returns a name unique to this process and call, such as
 /// `agrisales_test_4242_3_1733300000123`.
 pub fn unique_name(prefix: &str) -> String {
-    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
-    format!("{prefix}_{}_{}_{millis}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!(
+        "{prefix}_{}_{}_{millis}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// The PostgreSQL server URL tests use.
@@ -109,7 +115,8 @@ impl TestPostgres {
 impl Drop for TestPostgres {
     fn drop(&mut self) {
         let mut admin = admin_connection();
-        let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)).execute(&mut admin);
+        let _ =
+            diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)).execute(&mut admin);
     }
 }
 
@@ -142,14 +149,22 @@ impl TestMongo {
         options.connect_timeout = Some(Duration::from_secs(3));
         let client = mongodb::sync::Client::with_options(options)
             .unwrap_or_else(|e| panic!("cannot build a MongoDB client for {uri}: {e}"));
-        if let Err(e) = client.database("admin").run_command(mongodb::bson::doc! { "ping": 1 }).run() {
+        if let Err(e) = client
+            .database("admin")
+            .run_command(mongodb::bson::doc! { "ping": 1 })
+            .run()
+        {
             panic!(
                 "MongoDB is required for this test but does not answer at AGRISALES_TEST_MONGODB_URI \
                  (default {DEFAULT_MONGODB_URI}): {e}\n{start_hint}"
             );
         }
 
-        Self { uri, database: unique_name("agrisales_test"), client }
+        Self {
+            uri,
+            database: unique_name("agrisales_test"),
+            client,
+        }
     }
 
     /// The server URI.

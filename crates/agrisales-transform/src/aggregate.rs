@@ -2,9 +2,9 @@
 
 use agrisales_domain::{Cents, MonthlyAggregate, Product, Quantity, Region, Revenue, SaleColumns, YearMonth};
 
+use crate::TransformError;
 use crate::grid::MonthGrid;
 use crate::index::Positions;
-use crate::TransformError;
 
 /// Streaming aggregation of sales into monthly totals per (region,
 /// category).
@@ -64,7 +64,10 @@ impl MonthlyAggregator {
         // Resolve every row first so that a bad row leaves the sums intact.
         let category_count = self.categories.len();
         let resolved = self.positions.map_rows(chunk, |product, region| {
-            (region * category_count + self.product_category[product] as usize, self.product_price[product])
+            (
+                region * category_count + self.product_category[product] as usize,
+                self.product_price[product],
+            )
         })?;
 
         let (low, high) = month_bounds(&chunk.month);
@@ -142,7 +145,9 @@ pub(crate) fn check_lengths(chunk: &SaleColumns) -> Result<(), TransformError> {
 
 /// Returns the lowest and highest month ordinal of a non-empty column.
 pub(crate) fn month_bounds(months: &[i32]) -> (i32, i32) {
-    months.iter().fold((i32::MAX, i32::MIN), |(lo, hi), &m| (lo.min(m), hi.max(m)))
+    months
+        .iter()
+        .fold((i32::MAX, i32::MIN), |(lo, hi), &m| (lo.min(m), hi.max(m)))
 }
 
 /// Clamps an exact sum to `i64`; beyond ±9.2 × 10¹⁵ kg no real data goes.

@@ -4,7 +4,9 @@ use thiserror::Error;
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum TransformError {
     /// A sale names a product absent from the product list.
-    #[error("sale {row} of the chunk names product {product_id}, which is not in the product list; reload the products")]
+    #[error(
+        "sale {row} of the chunk names product {product_id}, which is not in the product list; reload the products"
+    )]
     UnknownProduct {
         /// Zero-based position of the sale in its chunk.
         row: usize,

@@ -50,7 +50,11 @@ impl MonthGrid {
         }
 
         let rows = (new_last - new_first + 1) as usize;
-        let shift = if months == 0 { 0 } else { (self.first - new_first) as usize };
+        let shift = if months == 0 {
+            0
+        } else {
+            (self.first - new_first) as usize
+        };
         let grow_i128 = |old: &Array2<i128>| {
             let mut grown = Array2::zeros((rows, self.width));
             grown.slice_mut(s![shift..shift + old.nrows(), ..]).assign(old);
@@ -59,7 +63,9 @@ impl MonthGrid {
         let quantity = grow_i128(&self.quantity);
         let revenue = grow_i128(&self.revenue);
         let mut count = Array2::zeros((rows, self.width));
-        count.slice_mut(s![shift..shift + self.count.nrows(), ..]).assign(&self.count);
+        count
+            .slice_mut(s![shift..shift + self.count.nrows(), ..])
+            .assign(&self.count);
 
         self.first = new_first;
         self.quantity = quantity;

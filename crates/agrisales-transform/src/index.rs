@@ -14,14 +14,19 @@ const MAX_DENSE_SPAN: i64 = 1 << 22;
 #[derive(Debug, Clone)]
 pub(crate) enum IdIndex {
     /// `positions[id - offset]`, `u32::MAX` for ids not present.
-    Dense { offset: i32, positions: Vec<u32> },
+    Dense {
+        offset: i32,
+        positions: Vec<u32>,
+    },
     Sparse(HashMap<i32, u32>),
 }
 
 impl IdIndex {
     /// Builds the index of `ids`; returns the first duplicate id as `Err`.
     pub(crate) fn new(ids: impl Iterator<Item = i32> + Clone) -> Result<Self, i32> {
-        let (min, max) = ids.clone().fold((i32::MAX, i32::MIN), |(lo, hi), id| (lo.min(id), hi.max(id)));
+        let (min, max) = ids
+            .clone()
+            .fold((i32::MAX, i32::MIN), |(lo, hi), id| (lo.min(id), hi.max(id)));
         let span = i64::from(max) - i64::from(min) + 1;
 
         if span > 0 && span <= MAX_DENSE_SPAN {

@@ -2,10 +2,10 @@
 
 use agrisales_domain::{Product, ProductRegionSeries, Region, SaleColumns, YearMonth};
 
+use crate::TransformError;
 use crate::aggregate::{check_lengths, month_bounds};
 use crate::grid::MonthGrid;
 use crate::index::Positions;
-use crate::TransformError;
 
 /// Streaming accumulation of monthly quantities per (product, region).
 ///
@@ -37,7 +37,9 @@ impl SeriesBuilder {
         }
 
         let region_count = self.regions.len();
-        let cells = self.positions.map_rows(chunk, |product, region| product * region_count + region)?;
+        let cells = self
+            .positions
+            .map_rows(chunk, |product, region| product * region_count + region)?;
 
         let (low, high) = month_bounds(&chunk.month);
         self.grid.cover(low, high);
@@ -72,8 +74,11 @@ impl SeriesBuilder {
             let Some(first_row) = (0..months).find(|&row| (0..region_count).any(|r| sold(row, r))) else {
                 continue;
             };
-            let columns: Vec<usize> =
-                region_order.iter().copied().filter(|&r| (first_row..months).any(|row| sold(row, r))).collect();
+            let columns: Vec<usize> = region_order
+                .iter()
+                .copied()
+                .filter(|&r| (first_row..months).any(|row| sold(row, r)))
+                .collect();
 
             let mut quantity_kg = Vec::with_capacity((months - first_row) * columns.len());
             for row in first_row..months {

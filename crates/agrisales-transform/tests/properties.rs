@@ -11,20 +11,29 @@ fn regions() -> Vec<Region> {
     // Ids deliberately unordered and sparse.
     [(9, "Corse"), (2, "Bretagne"), (5, "Normandie")]
         .into_iter()
-        .map(|(id, name)| Region { id, name: name.to_owned(), population: 1_000 })
+        .map(|(id, name)| Region {
+            id,
+            name: name.to_owned(),
+            population: 1_000,
+        })
         .collect()
 }
 
 fn products() -> Vec<Product> {
-    [(3, "Pommes", "fruits", 180), (1, "Comté", "produits laitiers", 1650), (8, "Poires", "fruits", 225), (4, "Blé", "céréales", 24)]
-        .into_iter()
-        .map(|(id, name, category, cents)| Product {
-            id,
-            name: name.to_owned(),
-            category: category.to_owned(),
-            unit_price: Cents::new(cents),
-        })
-        .collect()
+    [
+        (3, "Pommes", "fruits", 180),
+        (1, "Comté", "produits laitiers", 1650),
+        (8, "Poires", "fruits", 225),
+        (4, "Blé", "céréales", 24),
+    ]
+    .into_iter()
+    .map(|(id, name, category, cents)| Product {
+        id,
+        name: name.to_owned(),
+        category: category.to_owned(),
+        unit_price: Cents::new(cents),
+    })
+    .collect()
 }
 
 #[derive(Debug, Clone)]
@@ -38,11 +47,23 @@ struct Sale {
 fn sales() -> impl Strategy<Value = Vec<Sale>> {
     let base = 2023 * 12;
     prop::collection::vec(
-        (prop::sample::select(vec![3, 1, 8, 4]), prop::sample::select(vec![9, 2, 5]), base..base + 30, 1_i64..5_000_000),
+        (
+            prop::sample::select(vec![3, 1, 8, 4]),
+            prop::sample::select(vec![9, 2, 5]),
+            base..base + 30,
+            1_i64..5_000_000,
+        ),
         0..400,
     )
     .prop_map(|rows| {
-        rows.into_iter().map(|(product_id, region_id, month, milli)| Sale { product_id, region_id, month, milli }).collect()
+        rows.into_iter()
+            .map(|(product_id, region_id, month, milli)| Sale {
+                product_id,
+                region_id,
+                month,
+                milli,
+            })
+            .collect()
     })
 }
 
@@ -54,7 +75,9 @@ fn reference(sales: &[Sale]) -> BTreeMap<Key, (i64, Revenue, u64)> {
     let mut groups: BTreeMap<Key, (i64, Revenue, u64)> = BTreeMap::new();
     for sale in sales {
         let product = products.iter().find(|p| p.id == sale.product_id).unwrap();
-        let entry = groups.entry((sale.region_id, product.category.clone(), sale.month)).or_default();
+        let entry = groups
+            .entry((sale.region_id, product.category.clone(), sale.month))
+            .or_default();
         entry.0 += sale.milli;
         entry.1 += Revenue::of(Quantity::from_milli(sale.milli), product.unit_price);
         entry.2 += 1;
@@ -68,7 +91,12 @@ fn chunks_of(sales: &[Sale], size: usize) -> Vec<SaleColumns> {
         .map(|rows| {
             let mut chunk = SaleColumns::default();
             for s in rows {
-                chunk.push(s.product_id, s.region_id, YearMonth::from_ordinal(s.month), Quantity::from_milli(s.milli));
+                chunk.push(
+                    s.product_id,
+                    s.region_id,
+                    YearMonth::from_ordinal(s.month),
+                    Quantity::from_milli(s.milli),
+                );
             }
             chunk
         })
@@ -156,7 +184,10 @@ fn unknown_region_is_reported() {
     let mut builder = SeriesBuilder::new(&regions(), &products()).unwrap();
     let mut chunk = SaleColumns::default();
     chunk.push(3, 77, YearMonth::new(2024, 1).unwrap(), Quantity::from_milli(1));
-    assert_eq!(builder.push(&chunk).unwrap_err(), TransformError::UnknownRegion { row: 0, region_id: 77 });
+    assert_eq!(
+        builder.push(&chunk).unwrap_err(),
+        TransformError::UnknownRegion { row: 0, region_id: 77 }
+    );
 }
 
 #[test]
@@ -172,7 +203,12 @@ fn revenue_rounds_once_per_group() {
     // Two sales of 0.005 € each: rounding per sale gives 0.02 €, rounding
     // the sum gives 0.01 €, as SQL does.
     let regions = regions();
-    let products = vec![Product { id: 1, name: "x".into(), category: "c".into(), unit_price: Cents::new(1) }];
+    let products = vec![Product {
+        id: 1,
+        name: "x".into(),
+        category: "c".into(),
+        unit_price: Cents::new(1),
+    }];
     let mut chunk = SaleColumns::default();
     let month = YearMonth::new(2024, 1).unwrap();
     chunk.push(1, 2, month, Quantity::from_milli(500));
