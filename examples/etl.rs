@@ -12,8 +12,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use agrisales::datagen::GeneratorConfig;
-use agrisales::etl::{EtlConfig, EtlReport, Settings, run_etl, seed_database};
-use agrisales::mongo::MongoStore;
+use agrisales::etl::{EtlConfig, EtlReport, run_etl, seed_database};
 use agrisales::postgres::PgRepository;
 use clap::Parser;
 
@@ -39,21 +38,15 @@ struct Args {
     #[arg(long, default_value_t = 36, value_parser = clap::value_parser!(u32).range(1..=600))]
     months: u32,
 
-    /// PostgreSQL URL [env: DATABASE_URL] [default: postgres://postgres@127.0.0.1:5432/ventes_agricoles].
-    #[arg(long)]
-    database_url: Option<String>,
-
-    /// MongoDB connection string [env: MONGODB_URI] [default: mongodb://127.0.0.1:27017].
-    #[arg(long)]
-    mongodb_uri: Option<String>,
-
-    /// MongoDB database [env: MONGODB_DATABASE] [default: ventes_agricoles].
-    #[arg(long)]
-    mongodb_database: Option<String>,
-
     /// Sales per chunk streamed from PostgreSQL.
     #[arg(long, default_value_t = 65_536, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     chunk_rows: u64,
+
+    #[command(flatten)]
+    postgres: common::PgArgs,
+
+    #[command(flatten)]
+    mongodb: common::MongoArgs,
 }
 
 fn main() -> ExitCode {
@@ -63,13 +56,8 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> common::RunResult {
     let started = Instant::now();
-    let settings = Settings::resolve(
-        args.database_url.clone(),
-        args.mongodb_uri.clone(),
-        args.mongodb_database.clone(),
-    );
 
-    let mut repo = PgRepository::connect_or_create(&settings.database_url)?;
+    let mut repo = PgRepository::connect_or_create(&args.postgres.url())?;
     common::outln!("PostgreSQL  {}", repo.target())?;
     let applied = repo.run_migrations()?;
     if !applied.is_empty() {
@@ -77,7 +65,7 @@ fn run(args: &Args) -> common::RunResult {
     }
 
     // Connect to MongoDB before seeding so a wrong URI fails in seconds.
-    let mut store = MongoStore::connect(&settings.mongodb_uri, &settings.mongodb_database)?;
+    let mut store = args.mongodb.connect()?;
     common::outln!("MongoDB     {}", store.target())?;
     store.ensure_collections()?;
 

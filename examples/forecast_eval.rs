@@ -18,7 +18,7 @@ mod common;
 
 use std::process::ExitCode;
 
-use agrisales::etl::{Settings, load_history};
+use agrisales::etl::load_history;
 use agrisales::forecast::{Evaluation, IntervalCalibration, candidates, evaluate};
 use agrisales::postgres::PgRepository;
 use clap::Parser;
@@ -41,9 +41,8 @@ struct Args {
     #[arg(long)]
     export_series: Option<std::path::PathBuf>,
 
-    /// PostgreSQL URL [env: DATABASE_URL] [default: postgres://postgres@127.0.0.1:5432/ventes_agricoles].
-    #[arg(long)]
-    database_url: Option<String>,
+    #[command(flatten)]
+    postgres: common::PgArgs,
 }
 
 fn main() -> ExitCode {
@@ -52,8 +51,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> common::RunResult {
-    let settings = Settings::resolve(args.database_url.clone(), None, None);
-    let mut repo = PgRepository::connect(&settings.database_url)?;
+    let mut repo = PgRepository::connect(&args.postgres.url())?;
     let history = load_history(&mut repo, 65_536)?;
 
     if let Some(path) = &args.export_series {

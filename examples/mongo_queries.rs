@@ -15,10 +15,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use agrisales::domain::{MonthlyAggregate, YearMonth};
-use agrisales::etl::Settings;
-use agrisales::mongo::{AggregateQuery, MongoError, MongoStore};
+use agrisales::mongo::{AGGREGATES_COLLECTION, AggregateQuery, MongoStore};
 use clap::Parser;
 use common::{Format, print_table};
+use mongodb::bson::{Bson, Document, doc};
 
 /// Read monthly sales from MongoDB by region and by category.
 #[derive(Debug, Parser)]
@@ -45,13 +45,8 @@ struct Args {
     #[arg(long)]
     to: Option<YearMonth>,
 
-    /// MongoDB connection string [env: MONGODB_URI] [default: mongodb://127.0.0.1:27017].
-    #[arg(long)]
-    mongodb_uri: Option<String>,
-
-    /// MongoDB database [env: MONGODB_DATABASE] [default: ventes_agricoles].
-    #[arg(long)]
-    mongodb_database: Option<String>,
+    #[command(flatten)]
+    mongodb: common::MongoArgs,
 }
 
 fn main() -> ExitCode {
@@ -60,8 +55,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> common::RunResult {
-    let settings = Settings::resolve(None, args.mongodb_uri.clone(), args.mongodb_database.clone());
-    let store = MongoStore::connect(&settings.mongodb_uri, &settings.mongodb_database)?;
+    let store = args.mongodb.connect()?;
 
     let defaults = Defaults::read(&store)?;
     let region = args.region.unwrap_or(defaults.region);
@@ -171,22 +165,34 @@ struct Defaults {
 }
 
 impl Defaults {
-    fn read(store: &MongoStore) -> Result<Self, MongoError> {
-        let all = store.aggregates()?;
-        let empty = || MongoError::InvalidArgument {
-            name: "collection",
-            value: "agrégats_ventes".to_owned(),
-            reason: "it is empty; run `cargo run --release --example etl` first".to_owned(),
+    /// Reads the distinct regions, categories and months with `distinct`,
+    /// so the documents themselves never cross the network.
+    fn read(store: &MongoStore) -> Result<Self, Box<dyn std::error::Error>> {
+        let collection = store.database().collection::<Document>(AGGREGATES_COLLECTION);
+        let distinct = |field: &str| collection.distinct(field, doc! {}).run();
+
+        let mut regions: Vec<i32> = distinct("id_region")?.iter().filter_map(Bson::as_i32).collect();
+        let mut categories: Vec<String> = distinct("catégorie")?
+            .iter()
+            .filter_map(|b| b.as_str().map(str::to_owned))
+            .collect();
+        let months: Vec<YearMonth> = distinct("mois")?
+            .iter()
+            .filter_map(|b| b.as_str()?.parse().ok())
+            .collect();
+        regions.sort_unstable();
+        categories.sort();
+
+        let (Some(&region), Some(&first), Some(&last)) = (regions.first(), months.iter().min(), months.iter().max())
+        else {
+            return Err("agrégats_ventes is empty; run `cargo run --release --example etl` first".into());
         };
-        let first_doc = all.first().ok_or_else(empty)?;
-        let regions: std::collections::BTreeSet<i32> = all.iter().map(|a| a.region_id).collect();
-        let categories: std::collections::BTreeSet<&str> = all.iter().map(|a| a.category.as_str()).collect();
         Ok(Self {
-            region: first_doc.region_id,
-            regions: regions.into_iter().collect(),
-            categories: categories.into_iter().map(str::to_owned).collect(),
-            first: all.iter().map(|a| a.month).min().ok_or_else(empty)?,
-            last: all.iter().map(|a| a.month).max().ok_or_else(empty)?,
+            region,
+            regions,
+            categories,
+            first,
+            last,
         })
     }
 }

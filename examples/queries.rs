@@ -11,7 +11,6 @@ mod common;
 
 use std::process::ExitCode;
 
-use agrisales::etl::Settings;
 use agrisales::postgres::{DateRange, PgError, PgRepository, ProductRef};
 use chrono::NaiveDate;
 use clap::Parser;
@@ -44,9 +43,8 @@ struct Args {
     #[arg(long)]
     to: Option<NaiveDate>,
 
-    /// PostgreSQL URL [env: DATABASE_URL] [default: postgres://postgres@127.0.0.1:5432/ventes_agricoles].
-    #[arg(long)]
-    database_url: Option<String>,
+    #[command(flatten)]
+    postgres: common::PgArgs,
 }
 
 fn main() -> ExitCode {
@@ -55,9 +53,8 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> common::RunResult {
-    let settings = Settings::resolve(args.database_url.clone(), None, None);
     let range = DateRange::new(args.from, args.to)?;
-    let mut repo = PgRepository::connect(&settings.database_url)?;
+    let mut repo = PgRepository::connect(&args.postgres.url())?;
     // The analyses read the daily summary table a later migration added.
     repo.run_migrations()?;
 

@@ -7,7 +7,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use agrisales::etl::{Observer, Stage};
+use agrisales::etl::{Observer, Settings, Stage};
+use agrisales::mongo::{MongoError, MongoStore};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Sends `tracing` logs to stderr; `RUST_LOG` filters them (default:
@@ -120,6 +121,42 @@ pub fn print_error(error: &dyn std::error::Error) {
             eprintln!("  caused by: {text}");
         }
         source = cause.source();
+    }
+}
+
+/// The PostgreSQL flag of the examples.
+#[derive(Debug, clap::Args)]
+pub struct PgArgs {
+    /// PostgreSQL URL [env: DATABASE_URL] [default: postgres://postgres@127.0.0.1:5432/ventes_agricoles].
+    #[arg(long)]
+    pub database_url: Option<String>,
+}
+
+impl PgArgs {
+    /// Returns the URL from the flag, then `DATABASE_URL`, then the default.
+    pub fn url(&self) -> String {
+        Settings::resolve(self.database_url.clone(), None, None).database_url
+    }
+}
+
+/// The MongoDB flags of the examples.
+#[derive(Debug, clap::Args)]
+pub struct MongoArgs {
+    /// MongoDB connection string [env: MONGODB_URI] [default: mongodb://127.0.0.1:27017].
+    #[arg(long)]
+    pub mongodb_uri: Option<String>,
+
+    /// MongoDB database [env: MONGODB_DATABASE] [default: ventes_agricoles].
+    #[arg(long)]
+    pub mongodb_database: Option<String>,
+}
+
+impl MongoArgs {
+    /// Connects to the server and database from the flags, then
+    /// `MONGODB_URI` and `MONGODB_DATABASE`, then the defaults.
+    pub fn connect(&self) -> Result<MongoStore, MongoError> {
+        let settings = Settings::resolve(None, self.mongodb_uri.clone(), self.mongodb_database.clone());
+        MongoStore::connect(&settings.mongodb_uri, &settings.mongodb_database)
     }
 }
 
