@@ -1,8 +1,10 @@
 """Backtest statsforecast's AutoETS on the monthly series that
-`forecast_eval --export-series` writes, with the same protocol as the
-Rust backtest: origins at each of the last WINDOW months, horizons 1 to
-HORIZON, MASE scaled by the seasonal-naive error of the months before
-the window (lag 12, or lag 1 with fewer than 13 months).
+`forecast_eval --export-series` writes.
+
+The protocol is the Rust backtest's. Origins are each of the last WINDOW
+months and horizons run from 1 to HORIZON. MASE is scaled by the
+seasonal-naive error of the months before the window (lag 12, or lag 1
+with fewer than 13 months).
 
 Usage: python autoets_compare.py SERIES.csv [WINDOW] [HORIZON]
 """

@@ -1,5 +1,6 @@
 //! Backtests every forecasting model on every product of the database and
-//! prints a table per product, then one summary line.
+//! prints one table row per product, then a median MASE per model and one
+//! summary line.
 //!
 //! ```text
 //! cargo run --release --example forecast_eval -- [--window MONTHS] [--horizon MONTHS]
@@ -7,12 +8,13 @@
 //! ```
 //!
 //! The last line reads
-//! `products=N median_mase=… share_beating_seasonal_naive=… coverage_80=…`:
-//! products with a backtest, the median MASE of the chosen models, the
-//! share of those products whose chosen model has a lower backtest MAE
-//! than seasonal naive, and the share of actuals inside the 80 % interval
-//! built at each origin from the errors of all products known by then
-//! (the calibration `prévisions_popularité` uses).
+//! `products=N median_mase=… share_beating_seasonal_naive=… coverage_80=…`.
+//! `products` counts the products with a backtest, and `median_mase` is the
+//! median MASE of their chosen models. `share_beating_seasonal_naive` is
+//! the share of those products whose chosen model has a lower backtest MAE
+//! than seasonal naive. `coverage_80` is the share of actuals inside the
+//! 80 % interval built at each origin from the errors of all products known
+//! by then, the calibration that `prévisions_popularité` uses.
 
 mod common;
 

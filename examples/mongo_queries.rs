@@ -152,7 +152,7 @@ fn run(args: &Args) -> common::RunResult {
     Ok(())
 }
 
-/// What the collection holds: the regions and categories with data, the
+/// Contents of the collection: the regions and categories with data, the
 /// lowest region id, and the month range.
 struct Defaults {
     region: i32,

@@ -226,8 +226,8 @@ pub fn products() -> Vec<NewProduct> {
 }
 
 /// Returns the regions and products numbered from 1 in catalogue order, as
-/// a fresh database assigns their ids; for tests and benchmarks that need
-/// no database.
+/// a fresh database assigns their ids. Tests and benchmarks without a
+/// database use it.
 pub fn numbered_catalogue() -> (Vec<Region>, Vec<Product>) {
     let regions = regions()
         .into_iter()

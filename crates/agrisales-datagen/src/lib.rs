@@ -101,8 +101,8 @@ impl SalesGenerator {
     /// Builds a generator that sells `products` in `regions`.
     ///
     /// Regions and products that match the built-in catalogue by name get
-    /// its profile; others get neutral weights (population-proportional,
-    /// no speciality, a flat season, a 1 kg lot).
+    /// its profile. Others get neutral weights: proportional to population,
+    /// no speciality, a flat season and a 1 kg lot.
     pub fn new(config: &GeneratorConfig, regions: &[Region], products: &[Product]) -> Result<Self, DatagenError> {
         if regions.is_empty() {
             return Err(DatagenError::EmptyCatalogue("regions"));

@@ -6,11 +6,11 @@ pub enum DomainError {
     /// A decimal number could not be parsed or has too many decimals.
     #[error("invalid {what} `{value}`: {reason}")]
     InvalidNumber {
-        /// Which kind of number was expected (for example "quantity").
+        /// The kind of number expected (for example "quantity").
         what: &'static str,
         /// The rejected text.
         value: String,
-        /// Why it was rejected.
+        /// The reason for the rejection.
         reason: &'static str,
     },
 

@@ -64,7 +64,7 @@ pub struct NewSale {
 
 /// A chunk of sales in columnar form: element `i` of each vector describes
 /// the same sale. Storage layers stream sales in such chunks so that no
-/// layer holds every sale at once.
+/// layer keeps every sale in memory at once.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SaleColumns {
     /// `id_produit` of each sale.

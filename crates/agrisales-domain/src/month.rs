@@ -44,12 +44,12 @@ impl YearMonth {
         self.year * 12 + self.month as i32 - 1
     }
 
-    /// The calendar year.
+    /// Returns the calendar year.
     pub fn year(self) -> i32 {
         self.year
     }
 
-    /// The month of the year, from 1 (January) to 12 (December).
+    /// Returns the month of the year, from 1 (January) to 12 (December).
     pub fn month(self) -> u32 {
         self.month
     }

@@ -44,7 +44,7 @@ pub struct WriteSummary {
 /// A document store that receives the ETL's results.
 ///
 /// Both methods replace the collection's content by the given documents:
-/// afterwards the collection holds exactly one document per key given, so
+/// afterwards the collection contains exactly one document per key given, so
 /// running them twice with the same input leaves the same state.
 pub trait AggregateSink {
     /// The error type of the store.

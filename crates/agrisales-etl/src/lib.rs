@@ -1,4 +1,4 @@
-//! ETL composition of agrisales: the layer that knows every other crate.
+//! ETL composition of agrisales: the layer that depends on every other crate.
 //!
 //! - [`run_etl`]: streams sales from any
 //!   [`SalesSource`](agrisales_domain::SalesSource) through the

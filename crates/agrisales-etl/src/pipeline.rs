@@ -22,7 +22,7 @@ pub enum Stage {
 }
 
 impl Stage {
-    /// A short label for summaries and progress bars.
+    /// Returns a short label for summaries and progress bars.
     pub fn label(self) -> &'static str {
         match self {
             Stage::ExtractAggregate => "extract + aggregate",
@@ -36,14 +36,14 @@ impl Stage {
 /// Receives progress while the ETL runs; examples draw progress bars with
 /// it. Every method has an empty default.
 pub trait Observer {
-    /// A stage starts; `total` is its number of work units when known
+    /// Reports that a stage starts. `total` is its number of work units when known
     /// (sales for [`Stage::ExtractAggregate`]).
     fn stage_started(&mut self, _stage: Stage, _total: Option<u64>) {}
 
     /// `done` work units of the running stage are finished.
     fn progress(&mut self, _stage: Stage, _done: u64) {}
 
-    /// A stage ended after `elapsed`.
+    /// Reports that a stage ended after `elapsed`.
     fn stage_finished(&mut self, _stage: Stage, _elapsed: Duration) {}
 }
 
@@ -75,7 +75,7 @@ impl Default for EtlConfig {
     }
 }
 
-/// What a run did.
+/// Counts and timings of one run.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EtlReport {
     /// Sales streamed from the source.

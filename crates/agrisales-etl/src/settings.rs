@@ -6,7 +6,7 @@ pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/vente
 /// `MONGODB_URI` when neither the variable nor a flag sets it.
 pub const DEFAULT_MONGODB_URI: &str = "mongodb://127.0.0.1:27017";
 
-/// Where the ETL reads and writes.
+/// Connection settings of the ETL's source and destination.
 ///
 /// Each value comes from, in order: a command-line flag, the environment
 /// variable (`DATABASE_URL`, `MONGODB_URI`, `MONGODB_DATABASE`), the

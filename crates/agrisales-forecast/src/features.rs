@@ -5,9 +5,9 @@ use ndarray::Array2;
 
 /// The columns of a design matrix, fixed on the training months.
 ///
-/// Month of year is one-hot with the first observed month of year as the
-/// reference level; region is one-hot with the first region as reference;
-/// the optional trend is years since the first training month. Dropping
+/// Month of year is one-hot, with the first observed month of year as the
+/// reference level. Region is one-hot, with the first region as reference.
+/// The optional trend is years since the first training month. Dropping
 /// one level per factor avoids the dummy-variable trap: with the fitted
 /// intercept, a full set of dummies would make the design rank-deficient.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,7 +45,7 @@ impl FeatureSpec {
         &self.month_levels
     }
 
-    /// Whether the last column is the trend.
+    /// Returns whether the last column is the trend.
     pub fn has_trend(&self) -> bool {
         self.trend
     }
@@ -88,9 +88,9 @@ pub fn grid_rows(months: std::ops::Range<usize>, regions: usize) -> Vec<(usize, 
 
 /// Returns the numerical rank of `x` with an intercept column appended.
 ///
-/// Works on the Gram matrix XᵀX (as many rows as columns, so cheap for
-/// tall designs), by Gaussian elimination with partial pivoting; a pivot
-/// below 1e-10 × the largest diagonal entry counts as zero.
+/// Works on the Gram matrix XᵀX, which has as many rows as columns and so
+/// stays cheap for tall designs. Gaussian elimination with partial
+/// pivoting counts a pivot below 1e-10 × the largest diagonal entry as 0.
 pub fn rank_with_intercept(x: &Array2<f64>) -> usize {
     let (rows, cols) = x.dim();
     let mut augmented = Array2::ones((rows, cols + 1));

@@ -54,12 +54,12 @@ impl IntervalCalibration {
         Self { errors }
     }
 
-    /// Number of scaled errors collected.
+    /// Returns the number of scaled errors collected.
     pub fn len(&self) -> usize {
         self.errors.len()
     }
 
-    /// Whether no error was collected.
+    /// Returns whether no error was collected.
     pub fn is_empty(&self) -> bool {
         self.errors.is_empty()
     }

@@ -15,7 +15,7 @@ use crate::features::{FeatureSpec, grid_rows, rank_with_intercept};
 /// backtest calls it on truncated histories. Implementations are pure
 /// and deterministic.
 pub trait Forecaster {
-    /// The name stored in the `modèle` field of forecast documents.
+    /// Returns the name stored in the `modèle` field of forecast documents.
     fn name(&self) -> &'static str;
 
     /// Minimum number of months of history `forecast` accepts.
@@ -153,9 +153,9 @@ impl SeasonRegionOls {
     }
 }
 
-/// Ordinary least squares (linfa-linear) per product and region: each
-/// region's series gets its own month-of-year dummies and trend, with no
-/// pooling; the product forecast is the sum over regions. A region whose
+/// Ordinary least squares (linfa-linear) per product and region. Each
+/// region's series gets its own month-of-year dummies and trend, without
+/// pooling, and the product forecast is the sum over regions. A region whose
 /// own fit fails (too short, rank-deficient) forecasts its mean.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RegionalOls;

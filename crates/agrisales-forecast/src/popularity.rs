@@ -52,7 +52,7 @@ pub const NO_HISTORY_MODEL: &str = "sans_historique";
 /// ([`IntervalCalibration`]). With fewer than 30 pooled errors it falls
 /// back to the product's own errors (all horizons pooled when a horizon
 /// has fewer than 5). Negative values are clamped to 0 and
-/// `clamped_at_zero` says so.
+/// `clamped_at_zero` records it.
 ///
 /// Ranks use competition ranking ("1224"): equal forecasts share a rank,
 /// ordered by product id within a tie.

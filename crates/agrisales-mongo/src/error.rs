@@ -18,7 +18,7 @@ pub enum MongoError {
     InvalidDatabaseName {
         /// The rejected name.
         name: String,
-        /// Why it is rejected.
+        /// The reason for the rejection.
         reason: &'static str,
     },
 

@@ -3,7 +3,7 @@
 //! [`MongoStore`] owns the two collections of the data contract:
 //!
 //! - `agrégats_ventes` ([`AGGREGATES_COLLECTION`]): one document per
-//!   (region, category, month) with sales; unique index on
+//!   (region, category, month) with sales. It has a unique index on
 //!   (`id_region`, `catégorie`, `mois`), plus indexes for reads by region
 //!   and by category over a month range.
 //! - `prévisions_popularité` ([`FORECASTS_COLLECTION`]): one document per

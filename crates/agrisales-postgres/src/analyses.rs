@@ -377,7 +377,7 @@ impl PgRepository {
     ///
     /// Ranks come from `rank()`: equal quantities share a rank and the next
     /// rank skips ("1, 2, 2, 4"), so a tie is never cut arbitrarily at the
-    /// limit and the rank still tells how many products sold more.
+    /// limit and the rank still shows how many products sold more.
     pub fn top_products_by_category(
         &mut self,
         range: DateRange,

@@ -10,7 +10,7 @@ pub enum PgError {
     /// The connection URL could not be parsed.
     #[error("invalid PostgreSQL URL: {reason}; expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")]
     InvalidUrl {
-        /// Why the URL was rejected.
+        /// The reason for the rejection.
         reason: String,
     },
 
@@ -37,7 +37,7 @@ pub enum PgError {
     /// A statement failed.
     #[error("{context} failed on {target}: {source}")]
     Query {
-        /// What was being done.
+        /// The operation that failed.
         context: &'static str,
         /// `host:port/database` of the server.
         target: String,
@@ -53,7 +53,7 @@ pub enum PgError {
         row: u64,
         /// `host:port/database` of the server.
         target: String,
-        /// What was wrong.
+        /// The parse failure.
         reason: String,
     },
 
@@ -68,7 +68,7 @@ pub enum PgError {
         name: &'static str,
         /// The rejected value.
         value: String,
-        /// Why it is rejected and what to pass instead.
+        /// The reason for the rejection and what to pass instead.
         reason: String,
     },
 

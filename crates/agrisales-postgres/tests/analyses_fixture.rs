@@ -1,4 +1,4 @@
-//! The six analyses on a hand-made fixture whose answers were worked out
+//! The six analyses on a hand-made fixture whose results were worked out
 //! by hand: ties, a region without sales, a product without sales, a gap
 //! in a product's history and a date range that cuts months.
 

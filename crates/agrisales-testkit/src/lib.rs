@@ -8,7 +8,7 @@
 //! - [`TestMongo`]: a fresh MongoDB database name. The server comes from
 //!   `AGRISALES_TEST_MONGODB_URI` (default `mongodb://127.0.0.1:27017`).
 //!
-//! A missing server makes the test panic with a message that says how to
+//! A missing server makes the test panic with a message that explains how to
 //! start one: tests never pass without the server they need.
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -37,12 +37,12 @@ pub fn unique_name(prefix: &str) -> String {
     )
 }
 
-/// The PostgreSQL server URL tests use.
+/// Returns the PostgreSQL server URL tests use.
 pub fn postgres_admin_url() -> String {
     std::env::var("AGRISALES_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
 }
 
-/// The MongoDB URI tests use.
+/// Returns the MongoDB URI tests use.
 pub fn mongodb_uri() -> String {
     std::env::var("AGRISALES_TEST_MONGODB_URI").unwrap_or_else(|_| DEFAULT_MONGODB_URI.to_owned())
 }
@@ -96,12 +96,12 @@ impl TestPostgres {
         format!("{}/{}", &base[..slash], unique_name("agrisales_missing"))
     }
 
-    /// The database's connection URL.
+    /// Returns the database's connection URL.
     pub fn url(&self) -> &str {
         &self.url
     }
 
-    /// The database's name.
+    /// Returns the database's name.
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -129,11 +129,11 @@ pub struct TestMongo {
 }
 
 impl TestMongo {
-    /// Picks a fresh database name and checks that the server answers.
+    /// Picks a fresh database name and checks that the server responds.
     ///
     /// # Panics
     ///
-    /// When the server does not answer a ping within 5 seconds, with
+    /// When the server does not respond to a ping within 5 seconds, with
     /// instructions to start one.
     pub fn create() -> Self {
         let uri = mongodb_uri();
@@ -167,17 +167,17 @@ impl TestMongo {
         }
     }
 
-    /// The server URI.
+    /// Returns the server URI.
     pub fn uri(&self) -> &str {
         &self.uri
     }
 
-    /// The database name reserved for this test.
+    /// Returns the database name reserved for this test.
     pub fn database(&self) -> &str {
         &self.database
     }
 
-    /// A client connected to the server.
+    /// Returns a client connected to the server.
     pub fn client(&self) -> &mongodb::sync::Client {
         &self.client
     }

@@ -69,7 +69,8 @@ fn sales() -> impl Strategy<Value = Vec<Sale>> {
 
 type Key = (i32, String, i32);
 
-/// The naive reference: a map from (region, category, month) to exact sums.
+/// Computes the naive reference: a map from (region, category, month) to
+/// exact sums.
 fn reference(sales: &[Sale]) -> BTreeMap<Key, (i64, Revenue, u64)> {
     let products = products();
     let mut groups: BTreeMap<Key, (i64, Revenue, u64)> = BTreeMap::new();
