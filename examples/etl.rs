@@ -3,16 +3,21 @@
 //!
 //! ```text
 //! cargo run --release --example etl -- [--rows N] [--reseed] [--seed S]
+//!     [--mode incremental|full] [--lock-wait SECONDS] [--no-setup]
 //!     [--database-url URL] [--mongodb-uri URI] [--mongodb-database NAME]
 //! ```
+//!
+//! For a scheduled run, pass `--no-setup`: it never creates, migrates or
+//! seeds anything, so a wrong URL or database name fails and changes
+//! nothing.
 
 mod common;
 
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use agrisales::datagen::GeneratorConfig;
-use agrisales::etl::{EtlConfig, EtlReport, run_etl, seed_database};
+use agrisales::etl::{EtlConfig, JobConfig, JobReport, RunMode, run_job, seed_database};
 use agrisales::postgres::PgRepository;
 use clap::Parser;
 
@@ -42,11 +47,39 @@ struct Args {
     #[arg(long, default_value_t = 65_536, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     chunk_rows: u64,
 
+    /// incremental: recompute the months changed since the last successful run
+    /// (full when there is none); full: recompute everything.
+    #[arg(long, value_enum, default_value_t = Mode::Incremental)]
+    mode: Mode,
+
+    /// Seconds to wait when another run holds the lock, before giving up.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_seconds)]
+    lock_wait: f64,
+
+    /// Never create the database, apply migrations or generate data: fail
+    /// instead. For scheduled runs.
+    #[arg(long, conflicts_with = "reseed")]
+    no_setup: bool,
+
     #[command(flatten)]
     postgres: common::PgArgs,
 
     #[command(flatten)]
     mongodb: common::MongoArgs,
+}
+
+/// The `--mode` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Mode {
+    Incremental,
+    Full,
+}
+
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s.is_finite() && (0.0..=86_400.0).contains(&s) => Ok(s),
+        _ => Err(format!("`{text}` is not a number of seconds between 0 and 86400")),
+    }
 }
 
 fn main() -> ExitCode {
@@ -57,23 +90,30 @@ fn main() -> ExitCode {
 fn run(args: &Args) -> common::RunResult {
     let started = Instant::now();
 
-    let mut repo = PgRepository::connect_or_create(&args.postgres.url())?;
+    let mut repo = if args.no_setup {
+        PgRepository::connect(&args.postgres.url())?
+    } else {
+        PgRepository::connect_or_create(&args.postgres.url())?
+    };
     common::outln!("PostgreSQL  {}", repo.target())?;
-    let applied = repo.run_migrations()?;
-    if !applied.is_empty() {
-        common::outln!("migrations  applied {}", applied.join(", "))?;
+    if args.no_setup {
+        repo.check_etl_tables()?;
+    } else {
+        let applied = repo.run_migrations()?;
+        if !applied.is_empty() {
+            common::outln!("migrations  applied {}", applied.join(", "))?;
+        }
     }
 
     // Connect to MongoDB before seeding so a wrong URI fails in seconds.
     let mut store = args.mongodb.connect()?;
     common::outln!("MongoDB     {}", store.target())?;
-    store.ensure_collections()?;
 
     let seed_started = Instant::now();
     let counts = repo.counts()?;
     let empty = counts.regions == 0 && counts.products == 0 && counts.sales == 0;
     let mut seeded = None;
-    if args.reseed || empty {
+    if !args.no_setup && (args.reseed || empty) {
         let config = GeneratorConfig {
             seed: args.seed,
             rows: args.rows,
@@ -98,23 +138,46 @@ fn run(args: &Args) -> common::RunResult {
     let seed_time = seed_started.elapsed();
 
     let expected_sales = repo.counts()?.sales;
-    let config = EtlConfig {
-        chunk_rows: args.chunk_rows as usize,
-        expected_sales: Some(u64::try_from(expected_sales).unwrap_or(0)),
-        ..EtlConfig::default()
+    let config = JobConfig {
+        mode: match args.mode {
+            Mode::Incremental => RunMode::Incremental,
+            Mode::Full => RunMode::Full,
+        },
+        lock_wait: Duration::from_secs_f64(args.lock_wait),
+        etl: EtlConfig {
+            chunk_rows: args.chunk_rows as usize,
+            expected_sales: Some(u64::try_from(expected_sales).unwrap_or(0)),
+            ..EtlConfig::default()
+        },
     };
-    let report = run_etl(&mut repo, &mut store, &config, &mut common::ProgressBars::default())?;
+    let job = run_job(&mut repo, &mut store, &config, &mut common::ProgressBars::default())?;
 
-    print_summary(&report, seeded, seed_time, started.elapsed())?;
+    print_summary(&job, seeded, seed_time, started.elapsed())?;
     Ok(())
 }
 
-fn print_summary(
-    report: &EtlReport,
-    seeded: Option<u64>,
-    seed_time: std::time::Duration,
-    total: std::time::Duration,
-) -> std::io::Result<()> {
+fn print_summary(job: &JobReport, seeded: Option<u64>, seed_time: Duration, total: Duration) -> std::io::Result<()> {
+    let report = &job.etl;
+    common::outln!()?;
+    common::outln!(
+        "run         {} in etl_runs, {} ({})",
+        job.run_id,
+        job.mode.as_str(),
+        job.reason
+    )?;
+    if job.abandoned_runs > 0 {
+        common::outln!(
+            "recovered   {} earlier run(s) had stopped before finishing; their documents are rewritten",
+            job.abandoned_runs
+        )?;
+    }
+    match (job.months_recomputed.first(), job.months_recomputed.last()) {
+        (Some(first), Some(last)) => common::outln!(
+            "months      {} recomputed, {first} to {last}",
+            job.months_recomputed.len()
+        )?,
+        _ => common::outln!("months      none recomputed: nothing changed since the last successful run")?,
+    }
     common::outln!()?;
     if let Some(rows) = seeded {
         common::outln!(

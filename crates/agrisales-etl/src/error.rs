@@ -24,6 +24,19 @@ pub enum EtlError {
     #[error(transparent)]
     Mongo(#[from] agrisales_mongo::MongoError),
 
+    /// Another run holds the ETL lock.
+    #[error(
+        "another ETL run is writing to MongoDB {mongo_target} ({holder}); gave up after waiting {waited:.1?}. Let it finish, or wait longer with --lock-wait SECONDS"
+    )]
+    Locked {
+        /// `host:port/database` of the MongoDB target.
+        mongo_target: String,
+        /// Who holds the lock, as far as PostgreSQL tells.
+        holder: String,
+        /// How long this run waited.
+        waited: std::time::Duration,
+    },
+
     /// The data generator could not start.
     #[error("data generation failed: {0}")]
     Generator(#[source] agrisales_datagen::DatagenError),

@@ -6,6 +6,13 @@
 //!   [`AggregateSink`](agrisales_domain::AggregateSink), reporting progress
 //!   to an [`Observer`] and returning an [`EtlReport`] with counts and
 //!   per-stage timings.
+//! - [`run_job`]: the scheduled form of the same run, from
+//!   [`PgRepository`](agrisales_postgres::PgRepository) to
+//!   [`MongoStore`](agrisales_mongo::MongoStore): one runner at a time
+//!   (a PostgreSQL advisory lock), a journal in `etl_runs`, and
+//!   incremental runs that recompute only the months changed since the
+//!   last successful run. A run killed at any point is repaired by the
+//!   next one; the [`job`] module docs explain why.
 //! - [`seed_database`]: fills PostgreSQL with generated data in one
 //!   transaction.
 //! - [`Settings`]: `DATABASE_URL`, `MONGODB_URI` and `MONGODB_DATABASE`
@@ -34,11 +41,13 @@
 //! ```
 
 mod error;
+pub mod job;
 mod pipeline;
 mod seed;
 mod settings;
 
 pub use error::EtlError;
+pub use job::{JobConfig, JobReport, RunMode, run_job};
 pub use pipeline::{EtlConfig, EtlReport, Observer, SalesHistory, Silent, Stage, load_history, run_etl};
 pub use seed::seed_database;
 pub use settings::{DEFAULT_DATABASE_URL, DEFAULT_MONGODB_URI, Settings, redact};

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use agrisales_domain::{AggregateSink, Product, ProductRegionSeries, SalesSource, YearMonth};
+use agrisales_domain::{AggregateSink, Product, ProductForecast, ProductRegionSeries, SalesSource, YearMonth};
 use agrisales_forecast::{ForecastConfig, forecast_products};
 use agrisales_transform::{MonthlyAggregator, SeriesBuilder};
 
@@ -149,19 +149,16 @@ where
     finish_stage(&mut report, observer, Stage::ExtractAggregate, started);
     tracing::info!(sales = report.sales_read, "sales extracted and aggregated");
 
-    let started = Instant::now();
-    observer.stage_started(Stage::Forecast, Some(products.len() as u64));
     report.last_month = series.last_month();
     let aggregates = aggregator.finish();
-    let forecasts = match report.last_month {
-        Some(last) => forecast_products(&series.finish(), &products, last, &config.forecast),
-        None => {
-            tracing::warn!("no sales: no forecast is made and both collections are emptied");
-            Vec::new()
-        }
-    };
-    observer.progress(Stage::Forecast, products.len() as u64);
-    finish_stage(&mut report, observer, Stage::Forecast, started);
+    let forecasts = forecast_stage(
+        series,
+        &products,
+        report.last_month,
+        &config.forecast,
+        observer,
+        &mut report,
+    );
 
     let started = Instant::now();
     observer.stage_started(Stage::LoadAggregates, Some(aggregates.len() as u64));
@@ -221,7 +218,31 @@ pub fn load_history<S: SalesSource>(source: &mut S, chunk_rows: usize) -> Result
     })
 }
 
-fn finish_stage(report: &mut EtlReport, observer: &mut dyn Observer, stage: Stage, started: Instant) {
+/// Runs [`Stage::Forecast`]: forecasts every product of `series` for the
+/// months after `last_month`; nothing without sales.
+pub(crate) fn forecast_stage(
+    series: SeriesBuilder,
+    products: &[Product],
+    last_month: Option<YearMonth>,
+    config: &ForecastConfig,
+    observer: &mut dyn Observer,
+    report: &mut EtlReport,
+) -> Vec<ProductForecast> {
+    let started = Instant::now();
+    observer.stage_started(Stage::Forecast, Some(products.len() as u64));
+    let forecasts = match last_month {
+        Some(last) => forecast_products(&series.finish(), products, last, config),
+        None => {
+            tracing::warn!("no sales: no forecast is made and both collections are emptied");
+            Vec::new()
+        }
+    };
+    observer.progress(Stage::Forecast, products.len() as u64);
+    finish_stage(report, observer, Stage::Forecast, started);
+    forecasts
+}
+
+pub(crate) fn finish_stage(report: &mut EtlReport, observer: &mut dyn Observer, stage: Stage, started: Instant) {
     let elapsed = started.elapsed();
     report.timings.push((stage, elapsed));
     observer.stage_finished(stage, elapsed);

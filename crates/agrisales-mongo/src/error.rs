@@ -22,6 +22,13 @@ pub enum MongoError {
         reason: &'static str,
     },
 
+    /// A scoped replacement got a record outside its scope.
+    #[error("aggregate of month {month} is outside the months being replaced; pass every month the aggregates cover")]
+    OutOfScope {
+        /// The month of the first record outside the scope.
+        month: String,
+    },
+
     /// The server rejected the credentials.
     #[error(
         "authentication failed at MongoDB {target}: {message}. Check the user, password and authSource in MONGODB_URI"

@@ -16,6 +16,12 @@
 //! so running a load twice, or again after a crash, leaves the same
 //! documents. Quantities and money are stored as `Decimal128`.
 //!
+//! The collection `etl_runs` ([`RUNS_COLLECTION`]) is the ETL's run
+//! journal ([`RunRecord`]): start, end, status, the month versions the run
+//! read, counts and error. Writes are retried on transient errors under a
+//! bounded [`RetryPolicy`], and write commands stay under the limits the
+//! server announces ([`ServerLimits`]).
+//!
 //! Reads: [`MongoStore::region_monthly_sales`] and
 //! [`MongoStore::category_monthly_sales`] over a month range, both served
 //! by indexes ([`MongoStore::plan_stages`] shows the plan), and
@@ -43,11 +49,15 @@
 mod documents;
 mod error;
 mod queries;
+mod retry;
+mod runs;
 mod schema;
 mod store;
 
 pub use documents::{aggregate_document, forecast_document};
 pub use error::MongoError;
 pub use queries::{AggregateQuery, RegionYearToDate};
+pub use retry::RetryPolicy;
+pub use runs::{RUNS_COLLECTION, RunId, RunRecord, RunStatus};
 pub use schema::{AGGREGATES_COLLECTION, FORECASTS_COLLECTION, aggregates_validator, forecasts_validator};
-pub use store::{DEFAULT_DATABASE, DEFAULT_SERVER_SELECTION_TIMEOUT, MongoStore};
+pub use store::{DEFAULT_DATABASE, DEFAULT_SERVER_SELECTION_TIMEOUT, MongoStore, ServerLimits};

@@ -201,3 +201,62 @@ fn invalid_database_names_are_rejected() {
         );
     }
 }
+
+#[test]
+fn scoped_replace_keeps_other_months() {
+    let mongo = TestMongo::create();
+    let mut store = store(&mongo);
+    store
+        .replace_aggregates(&[
+            aggregate(1, "fruits", "2024-01", 1_000, 100),
+            aggregate(1, "fruits", "2024-02", 2_000, 200),
+            aggregate(2, "fruits", "2024-02", 3_000, 300),
+            aggregate(1, "fruits", "2024-03", 4_000, 400),
+        ])
+        .unwrap();
+
+    // 2024-02 loses region 2 and changes region 1; 2024-04 is new.
+    let months: Vec<YearMonth> = ["2024-02", "2024-04"].iter().map(|m| m.parse().unwrap()).collect();
+    let summary = store
+        .replace_aggregates_in_months(
+            &months,
+            &[
+                aggregate(1, "fruits", "2024-02", 2_500, 250),
+                aggregate(1, "fruits", "2024-04", 5_000, 500),
+            ],
+        )
+        .unwrap();
+    assert_eq!((summary.upserted, summary.deleted), (2, 1));
+
+    let stored = store.aggregates().unwrap();
+    let keys: Vec<(i32, String, i64)> = stored
+        .iter()
+        .map(|a| (a.region_id, a.month.to_string(), a.total_quantity.milli()))
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            (1, "2024-01".to_owned(), 1_000),
+            (1, "2024-02".to_owned(), 2_500),
+            (1, "2024-03".to_owned(), 4_000),
+            (1, "2024-04".to_owned(), 5_000),
+        ]
+    );
+
+    let outside = store.replace_aggregates_in_months(&months[..1], &[aggregate(1, "fruits", "2024-04", 1, 1)]);
+    assert!(matches!(outside, Err(MongoError::OutOfScope { .. })), "{outside:?}");
+    assert_eq!(
+        store.aggregates().unwrap().len(),
+        4,
+        "a refused replacement wrote something"
+    );
+}
+
+#[test]
+fn server_announces_write_limits() {
+    let mongo = TestMongo::create();
+    let store = store(&mongo);
+    let limits = store.limits();
+    assert!(limits.max_write_batch_size >= 1_000, "{limits:?}");
+    assert!(limits.max_bson_object_size >= 1024 * 1024, "{limits:?}");
+}

@@ -83,6 +83,17 @@ pub enum PgError {
         hint: &'static str,
     },
 
+    /// A table the ETL reads does not exist.
+    #[error(
+        "table {table} is missing on {target}: apply the migrations first (the etl example does, or call PgRepository::run_migrations)"
+    )]
+    MissingTable {
+        /// The missing table.
+        table: String,
+        /// `host:port/database` of the server.
+        target: String,
+    },
+
     /// A database error while running a callback, kept for diesel's
     /// `From<diesel::result::Error>` bound on transactions and COPY.
     #[error(transparent)]

@@ -12,6 +12,11 @@
 //!   products by category, lowest-selling regions, top products by revenue
 //!   per region, top categories per region, one product's monthly history),
 //!   each over an optional [`DateRange`].
+//! - Incremental runs: [`PgRepository::month_versions`] (a version per
+//!   month, changed by triggers on every write to `ventes`),
+//!   [`PgRepository::stream_sales_in_months`],
+//!   [`PgRepository::snapshot`] and the advisory locks that keep ETL runs
+//!   from overlapping.
 //! - [`schema`]: Diesel table definitions for queries of your own.
 //! - [`PgError`]: every failure, naming the server as `host:port/database`
 //!   and never a password.
@@ -44,11 +49,13 @@
 pub mod analyses;
 mod copy_text;
 mod error;
+mod incremental;
 mod repository;
 pub mod schema;
 mod target;
 
 pub use analyses::{DateRange, ProductRef};
 pub use error::PgError;
+pub use incremental::{ETL_TABLES, LockHolder, MonthVersion};
 pub use repository::{MIGRATIONS, PgRepository, TableCounts};
 pub use target::PgTarget;

@@ -36,8 +36,8 @@ pub struct TableCounts {
 /// Every method runs on the caller's thread and blocks until PostgreSQL
 /// responds. Errors name the server as `host:port/database`.
 pub struct PgRepository {
-    conn: PgConnection,
-    target: PgTarget,
+    pub(crate) conn: PgConnection,
+    pub(crate) target: PgTarget,
 }
 
 impl std::fmt::Debug for PgRepository {
@@ -325,8 +325,8 @@ impl PgRepository {
     }
 
     /// Loads many sales like [`PgRepository::copy_sales`], faster: it turns
-    /// off the trigger that keeps `ventes_par_jour` up to date during the
-    /// load and rebuilds that table once at the end.
+    /// off the insert triggers during the load, rebuilds `ventes_par_jour`
+    /// once at the end and marks every month as changed.
     ///
     /// Runs in a transaction (a savepoint inside an outer one): on error
     /// the trigger, `ventes` and `ventes_par_jour` are as before. It locks
@@ -338,9 +338,12 @@ impl PgRepository {
         on_batch: impl FnMut(u64),
     ) -> Result<u64, PgError> {
         self.transaction(|repo| {
+            // Both insert triggers read a transition table holding every
+            // loaded row; one pass over the summary afterwards is cheaper.
             repo.execute(
-                "turning off the summary trigger",
-                "ALTER TABLE ventes DISABLE TRIGGER ventes_par_jour_after_insert",
+                "turning off the insert triggers",
+                "ALTER TABLE ventes DISABLE TRIGGER ventes_par_jour_after_insert, \
+                 DISABLE TRIGGER ventes_mois_after_insert",
             )?;
             let loaded = repo.copy_sales(sales, batch_rows, on_batch)?;
             repo.execute("emptying ventes_par_jour", "TRUNCATE ventes_par_jour")?;
@@ -351,8 +354,14 @@ impl PgRepository {
                  GROUP BY date_vente, id_produit, region_vente",
             )?;
             repo.execute(
-                "turning on the summary trigger",
-                "ALTER TABLE ventes ENABLE TRIGGER ventes_par_jour_after_insert",
+                "marking the loaded months as changed",
+                "SELECT ventes_mois_touch(ARRAY(SELECT DISTINCT date_trunc('month', date_vente)::date \
+                 FROM ventes_par_jour))",
+            )?;
+            repo.execute(
+                "turning on the insert triggers",
+                "ALTER TABLE ventes ENABLE TRIGGER ventes_par_jour_after_insert, \
+                 ENABLE TRIGGER ventes_mois_after_insert",
             )?;
             Ok(loaded)
         })
@@ -445,7 +454,7 @@ impl PgRepository {
         Ok(rows)
     }
 
-    fn query_error(&self, context: &'static str, source: diesel::result::Error) -> PgError {
+    pub(crate) fn query_error(&self, context: &'static str, source: diesel::result::Error) -> PgError {
         PgError::Query {
             context,
             target: self.target.to_string(),

@@ -1,0 +1,11 @@
+DROP TRIGGER ventes_mois_after_truncate ON ventes;
+DROP TRIGGER ventes_mois_after_update ON ventes;
+DROP TRIGGER ventes_mois_after_delete ON ventes;
+DROP TRIGGER ventes_mois_after_insert ON ventes;
+DROP FUNCTION ventes_mois_after_truncate();
+DROP FUNCTION ventes_mois_after_update();
+DROP FUNCTION ventes_mois_after_delete();
+DROP FUNCTION ventes_mois_after_insert();
+DROP FUNCTION ventes_mois_touch(DATE[]);
+DROP TABLE ventes_mois_version;
+DROP SEQUENCE ventes_mois_version_seq;
