@@ -70,7 +70,9 @@ fn run_report(out: &Path, pg_url: &str, mongo: &TestMongo, extra: &[&str]) -> Ou
         ])
         .args(extra)
         .output()
-        .expect("the report example is missing: `cargo test --workspace` builds it, or run `cargo build --example report`")
+        .expect(
+            "the report example is missing: `cargo test --workspace` builds it, or run `cargo build --example report`",
+        )
 }
 
 /// A fresh output folder under the system's temporary folder.
@@ -185,8 +187,9 @@ fn chart_data_equals_mongo_documents() {
     // Top products: quantité_prévue summed per product over the months.
     let mut forecast_totals: BTreeMap<i32, f64> = BTreeMap::new();
     for document in &forecast_documents {
-        *forecast_totals.entry(document.get_i32("id_produit").unwrap()).or_default() +=
-            document.get_f64("quantité_prévue").unwrap();
+        *forecast_totals
+            .entry(document.get_i32("id_produit").unwrap())
+            .or_default() += document.get_f64("quantité_prévue").unwrap();
     }
     let mut expected_top: Vec<(i32, f64)> = forecast_totals.into_iter().filter(|(_, q)| *q > 0.0).collect();
     expected_top.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -195,7 +198,12 @@ fn chart_data_equals_mongo_documents() {
     assert_eq!(top.bars.len(), expected_top.len());
     for (bar, (id, total)) in top.bars.iter().zip(&expected_top) {
         assert_eq!(bar.product_id, *id);
-        assert!((bar.value - total).abs() < 1e-6, "{}: {} vs {total}", bar.label, bar.value);
+        assert!(
+            (bar.value - total).abs() < 1e-6,
+            "{}: {} vs {total}",
+            bar.label,
+            bar.value
+        );
     }
 
     // The product chart: the forecast documents of the most popular
@@ -232,7 +240,10 @@ fn chart_data_equals_mongo_documents() {
         let charted = chart.history.iter().find(|(m, _)| *m == month.mois).map(|(_, v)| *v);
         assert_eq!(charted, Some(month.quantite_totale.kg()), "{}", month.mois);
     }
-    assert_eq!(chart.history.last().map(|(m, _)| m.succ()), Some(chart.forecast[0].month));
+    assert_eq!(
+        chart.history.last().map(|(m, _)| m.succ()),
+        Some(chart.forecast[0].month)
+    );
 
     drop(loaded.pg);
     drop(loaded.mongo);
@@ -255,7 +266,12 @@ fn report_example_writes_valid_files() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stdout}\n{stderr}");
 
-    let stems = ["sales_by_region", "sales_by_category", "top_products", "product_forecast"];
+    let stems = [
+        "sales_by_region",
+        "sales_by_category",
+        "top_products",
+        "product_forecast",
+    ];
     for stem in stems {
         let png = out.join(format!("{stem}.png"));
         assert_eq!(decode_png(&png), (1280, 720), "{stem}");
@@ -271,7 +287,11 @@ fn report_example_writes_valid_files() {
     let region_svg = out.join("sales_by_region.svg");
     let (_, region_texts) = xml_texts(&std::fs::read_to_string(&region_svg).unwrap(), &region_svg);
     for region in loaded.repo.regions().unwrap() {
-        assert!(region_texts.contains(&region.name), "{} missing from the legend", region.name);
+        assert!(
+            region_texts.contains(&region.name),
+            "{} missing from the legend",
+            region.name
+        );
     }
     let product_svg = out.join("product_forecast.svg");
     let (_, product_texts) = xml_texts(&std::fs::read_to_string(&product_svg).unwrap(), &product_svg);
@@ -287,9 +307,15 @@ fn report_example_writes_valid_files() {
     assert_eq!(svgs, 4, "charts inline");
     assert!(texts.iter().any(|t| t == "Top products by revenue in each region"));
     assert!(texts.iter().any(|t| t == "Forecasts for the next months"));
-    assert!(texts.iter().any(|t| t == "Provence-Alpes-Côte d'Azur"), "long region name in the table");
-    assert!(texts.iter().any(|t| *t == product.name));
-    assert!(!html.contains(loaded.pg.url()), "the page shows the server, not the URL");
+    assert!(
+        texts.iter().any(|t| t == "Provence-Alpes-Côte d'Azur"),
+        "long region name in the table"
+    );
+    assert!(texts.contains(&product.name), "product in the forecast table");
+    assert!(
+        !html.contains(loaded.pg.url()),
+        "the page shows the server, not the URL"
+    );
 
     std::fs::remove_dir_all(&out).unwrap();
 }

@@ -246,7 +246,9 @@ fn to_unit(raw: i64, measure: Measure) -> f64 {
 
 /// Returns the months from `first` to `last`, both included.
 pub fn month_range(first: YearMonth, last: YearMonth) -> Vec<YearMonth> {
-    (first.ordinal()..=last.ordinal()).map(YearMonth::from_ordinal).collect()
+    (first.ordinal()..=last.ordinal())
+        .map(YearMonth::from_ordinal)
+        .collect()
 }
 
 /// Prepares the `top` products by forecast quantity summed over all

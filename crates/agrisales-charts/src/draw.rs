@@ -6,6 +6,8 @@ use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use agrisales_domain::YearMonth;
+
 use crate::data::{BarChart, ForecastChart, LineChart, Measure};
 
 /// Image width in pixels: 16:9 at 720p, the size of a slide.
@@ -145,7 +147,10 @@ fn draw_legend<DB: DrawingBackend>(
             Mark::Line(color) => area.draw(&PathElement::new(vec![(10, y), (44, y)], color.stroke_width(3)))?,
             Mark::Dashed(color) => {
                 for start in [10, 24, 38] {
-                    area.draw(&PathElement::new(vec![(start, y), (start + 8, y)], color.stroke_width(3)))?;
+                    area.draw(&PathElement::new(
+                        vec![(start, y), (start + 8, y)],
+                        color.stroke_width(3),
+                    ))?;
                 }
             }
             Mark::Band(color) => area.draw(&Rectangle::new([(10, y - 7), (44, y + 7)], color.mix(0.25).filled()))?,
@@ -162,6 +167,17 @@ fn month_label_step(months: usize) -> usize {
         .into_iter()
         .find(|step| months.div_ceil(*step) <= 13)
         .unwrap_or(120)
+}
+
+/// Whether `month` gets a label when every `step`-th month does. Steps up
+/// to a year start at January (quarters start in January, April, July
+/// and October); longer steps count from the `first` month.
+fn is_labelled(month: YearMonth, first: YearMonth, step: usize) -> bool {
+    if step <= 12 {
+        (month.month() as usize - 1).is_multiple_of(step)
+    } else {
+        usize::try_from(month.ordinal() - first.ordinal()).is_ok_and(|offset| offset.is_multiple_of(step))
+    }
 }
 
 /// Formats an axis value with a k or M suffix: 1500000 → "1.5 M".
@@ -224,12 +240,11 @@ fn draw_lines<DB: DrawingBackend>(chart: &LineChart, area: &DrawingArea<DB, Shif
         let Some(month) = usize::try_from(*i).ok().and_then(|i| months.get(i)) else {
             return String::new();
         };
-        let aligned = if step <= 12 {
-            (month.month() as usize - 1) % step == 0
+        if is_labelled(*month, months[0], step) {
+            month.to_string()
         } else {
-            (month.ordinal() - months[0].ordinal()) as usize % step == 0
-        };
-        if aligned { month.to_string() } else { String::new() }
+            String::new()
+        }
     };
 
     let mut builder = ChartBuilder::on(&plot);
@@ -273,7 +288,11 @@ fn draw_lines<DB: DrawingBackend>(chart: &LineChart, area: &DrawingArea<DB, Shif
         }
     }
 
-    let heading = if chart.title.contains("region") { "Region" } else { "Category" };
+    let heading = if chart.title.contains("region") {
+        "Region"
+    } else {
+        "Category"
+    };
     draw_legend(&legend, &format!("{heading} (by total, largest first)"), &entries)
 }
 
@@ -345,7 +364,10 @@ fn draw_bars<DB: DrawingBackend>(chart: &BarChart, area: &DrawingArea<DB, Shift>
     for (i, bar) in chart.bars.iter().enumerate() {
         let row = row_of(i);
         let mut rectangle = Rectangle::new(
-            [(0.0, SegmentValue::Exact(row)), (bar.value, SegmentValue::Exact(row + 1))],
+            [
+                (0.0, SegmentValue::Exact(row)),
+                (bar.value, SegmentValue::Exact(row + 1)),
+            ],
             color_of(&bar.category).filled(),
         );
         rectangle.set_margin(4, 4, 0, 0);
@@ -380,14 +402,14 @@ fn draw_forecast<DB: DrawingBackend>(chart: &ForecastChart, area: &DrawingArea<D
         let Some(month) = usize::try_from(*i).ok().and_then(|i| months.get(i)) else {
             return String::new();
         };
-        let aligned = if step <= 12 {
-            (month.month() as usize - 1) % step == 0
-        } else {
-            (month.ordinal() - months[0].ordinal()) as usize % step == 0
-        };
+        let aligned = is_labelled(*month, months[0], step);
         // The first forecast month is always labelled: it is the point of
         // the chart.
-        if aligned || *i as usize == history_len { month.to_string() } else { String::new() }
+        if aligned || *i as usize == history_len {
+            month.to_string()
+        } else {
+            String::new()
+        }
     };
 
     let mut builder = ChartBuilder::on(&plot);

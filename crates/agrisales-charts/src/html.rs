@@ -175,7 +175,11 @@ fn forecast_table(forecasts: &[ProductForecast]) -> String {
     for rows in &products {
         let Some(any) = rows.first() else { continue };
         let rank = first_rank(rows);
-        let rank = if rank == u32::MAX { String::new() } else { rank.to_string() };
+        let rank = if rank == u32::MAX {
+            String::new()
+        } else {
+            rank.to_string()
+        };
         let _ = write!(
             html,
             "<tr><td class=\"n\">{rank}</td><td>{}</td><td>{}</td>",
@@ -197,11 +201,7 @@ fn forecast_table(forecasts: &[ProductForecast]) -> String {
             }
         }
         let mase = any.backtest_mase.map_or_else(String::new, |m| format!("{m:.2}"));
-        let _ = writeln!(
-            html,
-            "<td>{}</td><td class=\"n\">{mase}</td></tr>",
-            escape(&any.model)
-        );
+        let _ = writeln!(html, "<td>{}</td><td class=\"n\">{mase}</td></tr>", escape(&any.model));
     }
     html.push_str("</tbody>\n</table>\n");
     html

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use agrisales_domain::{MonthlyAggregate, ProductForecast};
 
-use crate::data::{Measure, ProductHistory, product_forecast, sales_by_category, sales_by_region, top_forecast_products};
+use crate::data::{
+    Measure, ProductHistory, product_forecast, sales_by_category, sales_by_region, top_forecast_products,
+};
 use crate::draw::Chart;
 use crate::html::{PageChart, RegionTopProduct, page};
 use crate::{ChartError, render_png, render_svg};

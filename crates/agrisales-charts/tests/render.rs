@@ -2,8 +2,8 @@
 //! PNG with a decoder, SVG and the HTML page with an XML parser.
 
 use agrisales_charts::{
-    Chart, HTML_FILE, Measure, ProductHistory, RegionTopProduct, ReportInput, product_forecast, render_png,
-    render_svg, sales_by_region, top_forecast_products, write_report,
+    Chart, HTML_FILE, Measure, ProductHistory, RegionTopProduct, ReportInput, product_forecast, render_png, render_svg,
+    sales_by_region, top_forecast_products, write_report,
 };
 use agrisales_domain::{Cents, MonthlyAggregate, ProductForecast, Quantity, Revenue, YearMonth};
 
@@ -38,7 +38,10 @@ fn aggregates() -> Vec<MonthlyAggregate> {
 }
 
 fn forecasts() -> Vec<ProductForecast> {
-    let products = [(1, "Pommes Golden", "fruits", 900.0), (2, "Crème fraîche d'Isigny", "produits laitiers", 450.0)];
+    let products = [
+        (1, "Pommes Golden", "fruits", 900.0),
+        (2, "Crème fraîche d'Isigny", "produits laitiers", 450.0),
+    ];
     let mut records = Vec::new();
     for (product_id, name, category, base) in products {
         for horizon in 1..=3_u32 {
@@ -68,7 +71,12 @@ fn history() -> ProductHistory {
         product_id: 2,
         product_name: "Crème fraîche d'Isigny".to_owned(),
         months: (0..24)
-            .map(|m| (month("2024-01").plus(m), Quantity::from_milli(400_000 + i64::from(m) * 2_000)))
+            .map(|m| {
+                (
+                    month("2024-01").plus(m),
+                    Quantity::from_milli(400_000 + i64::from(m) * 2_000),
+                )
+            })
             .collect(),
     }
 }
@@ -202,7 +210,10 @@ fn report_writes_parseable_files() {
     assert!(texts.iter().any(|t| t.contains("test <data> & more")), "escaped source");
     assert!(texts.iter().any(|t| t == LONG_REGION), "region in the table");
     assert!(texts.iter().any(|t| t == "9876.54"), "revenue in the table: {texts:?}");
-    assert!(texts.iter().any(|t| t == "900 [630 – 1 170]"), "forecast cell: {texts:?}");
+    assert!(
+        texts.iter().any(|t| t == "900 [630 – 1 170]"),
+        "forecast cell: {texts:?}"
+    );
 
     std::fs::remove_dir_all(&dir).unwrap();
 }
