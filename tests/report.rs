@@ -75,7 +75,7 @@ fn run_report(out: &Path, pg_url: &str, mongo: &TestMongo, extra: &[&str]) -> Ou
         )
 }
 
-/// A fresh output folder under the system's temporary folder.
+/// Returns a fresh output folder path under the system's temporary folder.
 fn out_dir(label: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(agrisales_testkit::unique_name(&format!("agrisales_report_{label}")));
     let _ = std::fs::remove_dir_all(&dir);
@@ -352,8 +352,9 @@ fn empty_database_is_a_clear_error() {
 
 #[test]
 fn unwritable_output_folder_is_a_clear_error() {
-    // A folder below a regular file can be created by nobody, root
-    // included, unlike a folder without write permission.
+    // No user can create a folder below a regular file, root included.
+    // Root ignores missing write permission, so a read-only folder would
+    // not fail when the tests run as root.
     let file = std::env::temp_dir().join(agrisales_testkit::unique_name("agrisales_report_file"));
     std::fs::write(&file, b"not a folder").unwrap();
     let out = file.join("charts");

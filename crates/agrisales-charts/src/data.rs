@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use agrisales_domain::{Cents, MonthlyAggregate, ProductForecast, Quantity, YearMonth};
 
-/// What a sales chart measures, with its unit.
+/// Measure of a sales chart, with its unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Measure {
     /// `chiffre_affaires`, euros.
@@ -54,7 +54,7 @@ impl Series {
 pub struct LineChart {
     /// Chart title.
     pub title: String,
-    /// What the values measure.
+    /// Measure of the values.
     pub measure: Measure,
     /// Consecutive months, from the first to the last month with data.
     pub months: Vec<YearMonth>,
@@ -64,7 +64,7 @@ pub struct LineChart {
 }
 
 impl LineChart {
-    /// Whether there is nothing to draw.
+    /// Returns whether there is nothing to draw.
     pub fn is_empty(&self) -> bool {
         self.months.is_empty() || self.series.is_empty()
     }
@@ -95,7 +95,7 @@ pub struct BarChart {
 }
 
 impl BarChart {
-    /// Whether there is nothing to draw.
+    /// Returns whether there is nothing to draw.
     pub fn is_empty(&self) -> bool {
         self.bars.is_empty()
     }
@@ -132,12 +132,12 @@ pub struct ForecastChart {
 }
 
 impl ForecastChart {
-    /// Whether there is nothing to draw.
+    /// Returns whether there is nothing to draw.
     pub fn is_empty(&self) -> bool {
         self.history.is_empty() && self.forecast.is_empty()
     }
 
-    /// All months on the x axis: the history, then the forecast.
+    /// Returns all months of the x axis: the history, then the forecast.
     pub fn months(&self) -> Vec<YearMonth> {
         let mut months: Vec<YearMonth> = self.history.iter().map(|(m, _)| *m).collect();
         months.extend(self.forecast.iter().map(|p| p.month));
@@ -255,7 +255,7 @@ pub fn month_range(first: YearMonth, last: YearMonth) -> Vec<YearMonth> {
 /// forecast months of `prévisions_popularité`.
 ///
 /// Ties go to the lower `id_produit`. Products whose forecasts sum to 0
-/// are left out, because a bar of length 0 says nothing.
+/// are left out, because a bar of length 0 shows nothing.
 pub fn top_forecast_products(forecasts: &[ProductForecast], top: usize) -> BarChart {
     let months: BTreeSet<YearMonth> = forecasts.iter().map(|f| f.month).collect();
     let period = match (months.first(), months.last()) {

@@ -1,5 +1,5 @@
-//! Drawing of the prepared charts with plotters, on any backend: PNG
-//! through a pixel buffer, SVG through a string.
+//! Drawing of the prepared charts with plotters. The code is generic over
+//! the backend, and the crate renders with the SVG backend only.
 
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::SegmentValue;
@@ -54,7 +54,7 @@ pub enum Chart {
 }
 
 impl Chart {
-    /// The chart's title.
+    /// Returns the chart's title.
     pub fn title(&self) -> &str {
         match self {
             Chart::Line(c) => &c.title,
@@ -63,8 +63,8 @@ impl Chart {
         }
     }
 
-    /// Whether there is nothing to draw; the chart then shows a "No data"
-    /// message.
+    /// Returns whether there is nothing to draw. Such a chart shows a
+    /// "No data" message.
     pub fn is_empty(&self) -> bool {
         match self {
             Chart::Line(c) => c.is_empty(),
@@ -117,7 +117,7 @@ fn draw_no_data<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, reason: Strin
     Ok(())
 }
 
-/// How a legend entry is drawn.
+/// Symbol of a legend entry.
 enum Mark {
     Line(RGBColor),
     Dashed(RGBColor),
@@ -169,7 +169,7 @@ fn month_label_step(months: usize) -> usize {
         .unwrap_or(120)
 }
 
-/// Whether `month` gets a label when every `step`-th month does. Steps up
+/// Returns whether `month` gets a label when every `step`-th month does. Steps up
 /// to a year start at January (quarters start in January, April, July
 /// and October); longer steps count from the `first` month.
 fn is_labelled(month: YearMonth, first: YearMonth, step: usize) -> bool {

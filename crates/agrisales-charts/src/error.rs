@@ -39,8 +39,8 @@ pub enum ChartError {
     },
 }
 
-/// Why the chart font cannot be loaded. `Clone`, so that the result of the
-/// one load per process can be returned to every caller.
+/// Failure to load the chart font. It is `Clone` so that the result of the
+/// single load per process can be returned to every caller.
 #[derive(Debug, Clone, Error)]
 pub enum FontError {
     /// No TrueType font was found to draw text with.
@@ -58,7 +58,7 @@ pub enum FontError {
     Invalid {
         /// The font file.
         path: PathBuf,
-        /// What went wrong.
+        /// The cause.
         reason: String,
     },
 }

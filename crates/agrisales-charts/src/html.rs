@@ -138,8 +138,9 @@ fn top_products_table(rows: &[RegionTopProduct]) -> String {
     html
 }
 
-/// One row per product, ordered by its popularity rank in the first
-/// forecast month, with one column per forecast month.
+/// Builds the forecast table: one row per product, ordered by its
+/// popularity rank in the first forecast month, and one column per
+/// forecast month.
 fn forecast_table(forecasts: &[ProductForecast]) -> String {
     let mut html = String::from("<h2>Forecasts for the next months</h2>\n");
     let months: BTreeSet<YearMonth> = forecasts.iter().map(|f| f.month).collect();

@@ -8,9 +8,10 @@
 //! - [`data`] prepares the values behind each chart from domain records,
 //!   with exact sums, into small structs ([`LineChart`], [`BarChart`],
 //!   [`ForecastChart`]) that tests compare with the stored documents.
-//! - [`render_png`] and [`render_svg`] draw a [`Chart`] with plotters at
-//!   1280 × 720 pixels. A chart without data shows "No data" and the
-//!   reason instead of an empty frame.
+//! - [`render_svg`] draws a [`Chart`] with plotters as SVG at 1280 × 720
+//!   pixels, and [`render_png`] rasterizes that SVG with resvg. A chart
+//!   without data shows "No data" and the reason instead of an empty
+//!   frame.
 //! - [`write_report`] writes the four charts of the report and
 //!   `report.html`, which embeds them as SVG and adds the table of the top
 //!   products per region and the forecast table.

@@ -21,8 +21,8 @@ pub const TOP_PRODUCTS: usize = 10;
 /// Everything the report shows, read by the caller from the databases.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportInput {
-    /// Where the data comes from, shown on the page; never include
-    /// credentials.
+    /// Data source shown on the page, such as the servers' `host:port/database`.
+    /// It must not contain credentials.
     pub source: String,
     /// The documents of `agrégats_ventes`.
     pub aggregates: Vec<MonthlyAggregate>,
