@@ -56,6 +56,8 @@ pub struct LineChart {
     pub title: String,
     /// Measure of the values.
     pub measure: Measure,
+    /// Legend heading naming the groups: "Region" or "Category".
+    pub group_label: &'static str,
     /// Consecutive months, from the first to the last month with data.
     pub months: Vec<YearMonth>,
     /// One series per group, largest total first, so the legend lists the
@@ -166,6 +168,7 @@ pub fn sales_by_region(aggregates: &[MonthlyAggregate], measure: Measure) -> Lin
     monthly_lines(
         aggregates,
         measure,
+        "Region",
         format!("Monthly sales by region: {}", measure_word(measure)),
         |a| (format!("{:08}", a.region_id), a.region_name.clone()),
     )
@@ -177,6 +180,7 @@ pub fn sales_by_category(aggregates: &[MonthlyAggregate], measure: Measure) -> L
     monthly_lines(
         aggregates,
         measure,
+        "Category",
         format!("Monthly sales by category: {}", measure_word(measure)),
         |a| (a.category.clone(), a.category.clone()),
     )
@@ -194,6 +198,7 @@ fn measure_word(measure: Measure) -> &'static str {
 fn monthly_lines(
     aggregates: &[MonthlyAggregate],
     measure: Measure,
+    group_label: &'static str,
     title: String,
     group: impl Fn(&MonthlyAggregate) -> (String, String),
 ) -> LineChart {
@@ -201,6 +206,7 @@ fn monthly_lines(
         return LineChart {
             title,
             measure,
+            group_label,
             months: Vec::new(),
             series: Vec::new(),
         };
@@ -232,6 +238,7 @@ fn monthly_lines(
     LineChart {
         title,
         measure,
+        group_label,
         months,
         series,
     }

@@ -288,12 +288,8 @@ fn draw_lines<DB: DrawingBackend>(chart: &LineChart, area: &DrawingArea<DB, Shif
         }
     }
 
-    let heading = if chart.title.contains("region") {
-        "Region"
-    } else {
-        "Category"
-    };
-    draw_legend(&legend, &format!("{heading} (by total, largest first)"), &entries)
+    let heading = format!("{} (by total, largest first)", chart.group_label);
+    draw_legend(&legend, &heading, &entries)
 }
 
 fn draw_bars<DB: DrawingBackend>(chart: &BarChart, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
