@@ -31,6 +31,8 @@ agrisales_install_packages() {
         missing+=(libpq-dev)
     fi
     command -v pkg-config >/dev/null || missing+=(pkg-config)
+    # The charts draw their text with DejaVu Sans.
+    [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
     if [ ${#missing[@]} -eq 0 ]; then
         return 0
     fi

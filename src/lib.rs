@@ -13,10 +13,12 @@
 //! | [`forecast`] | `agrisales-forecast` | linfa-linear models, baselines, backtests |
 //! | [`datagen`] | `agrisales-datagen` | seeded generator of French sales |
 //! | [`etl`] | `agrisales-etl` | the ETL composed from the above |
+//! | [`charts`] | `agrisales-charts` | PNG, SVG and HTML charts of trends and forecasts |
 //!
 //! The examples in `examples/` are the command-line entry points; start
 //! with `cargo run --release --example etl`.
 
+pub use agrisales_charts as charts;
 pub use agrisales_datagen as datagen;
 pub use agrisales_domain as domain;
 pub use agrisales_etl as etl;
