@@ -11,6 +11,9 @@ storage="$(mktemp -d -t agrisales-mongo-test.XXXXXX)"
 trap 'agrisales_stop_started; rm -rf "$storage"' EXIT
 
 agrisales_install_packages
+# The retry test starts and stops a SecantusDB of its own, even when a
+# MongoDB server already answers on 27017.
+agrisales_install_secantus
 agrisales_start_postgres
 agrisales_start_mongodb "$storage"
 
