@@ -2,80 +2,85 @@
 
 use agrisales_domain::{Cents, MonthlyAggregate, Product, Quantity, Region, Revenue, SaleColumns, YearMonth};
 
+use ndarray::Array2;
+
 use crate::TransformError;
-use crate::grid::MonthGrid;
+use crate::cells::{CellGrid, Keys};
 use crate::index::Positions;
 
 /// Streaming aggregation of sales into monthly totals per (region,
 /// category).
 ///
 /// Feed chunks in any order with [`MonthlyAggregator::push`], then call
-/// [`MonthlyAggregator::finish`]. Memory is one cell per (month, region,
-/// category), whatever the number of sales. Sums are exact integers;
+/// [`MonthlyAggregator::finish`]. Memory is one cell per (month, product,
+/// region), whatever the number of sales. Sums are exact integers;
 /// revenue is rounded to the cent once per group, after summing, as SQL's
 /// `round(sum(quantité * prix_unitaire), 2)` does.
+///
+/// A chunk of at least 262,144 sales is split between threads (by default
+/// as many as [`std::thread::available_parallelism`]; see
+/// [`MonthlyAggregator::with_threads`]). Smaller chunks, such as the
+/// 65,536-sale chunks of the streaming extract, run on the caller's
+/// thread: there a thread would cost more than it saves.
 #[derive(Debug, Clone)]
 pub struct MonthlyAggregator {
     regions: Vec<Region>,
-    positions: Positions,
+    keys: Keys,
     /// Category position of each product, in `product_index` order.
-    product_category: Vec<u32>,
+    product_category: Vec<usize>,
     /// Price in cents of each product, in `product_index` order.
     product_price: Vec<i64>,
     /// Category names, sorted.
     categories: Vec<String>,
-    grid: MonthGrid,
+    grid: CellGrid,
     sales: u64,
 }
 
 impl MonthlyAggregator {
     /// Prepares an aggregator for sales of `products` in `regions`.
     pub fn new(regions: &[Region], products: &[Product]) -> Result<Self, TransformError> {
-        let positions = Positions::new(regions, products)?;
+        let keys = Keys::new(Positions::new(regions, products)?);
 
         let mut categories: Vec<String> = products.iter().map(|p| p.category.clone()).collect();
         categories.sort();
         categories.dedup();
         let product_category = products
             .iter()
-            .map(|p| categories.binary_search(&p.category).unwrap_or(0) as u32)
+            .map(|p| categories.binary_search(&p.category).unwrap_or(0))
             .collect();
         let product_price = products.iter().map(|p| p.unit_price.get()).collect();
 
-        let width = regions.len() * categories.len();
         Ok(Self {
             regions: regions.to_vec(),
-            positions,
+            grid: CellGrid::new(keys.width()),
+            keys,
             product_category,
             product_price,
             categories,
-            grid: MonthGrid::new(width),
             sales: 0,
         })
     }
 
+    /// Sets the number of threads a large chunk may use; 1 keeps all work
+    /// on the caller's thread. Results do not depend on it.
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.grid.set_threads(threads);
+        self
+    }
+
+    /// Number of threads a large chunk may use.
+    pub fn threads(&self) -> usize {
+        self.grid.threads()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn grid_mut(&mut self) -> &mut CellGrid {
+        &mut self.grid
+    }
+
     /// Adds a chunk of sales. On error nothing of the chunk is added.
     pub fn push(&mut self, chunk: &SaleColumns) -> Result<(), TransformError> {
-        check_lengths(chunk)?;
-        if chunk.is_empty() {
-            return Ok(());
-        }
-
-        // Resolve every row first so that a bad row leaves the sums intact.
-        let category_count = self.categories.len();
-        let resolved = self.positions.map_rows(chunk, |product, region| {
-            (
-                region * category_count + self.product_category[product] as usize,
-                self.product_price[product],
-            )
-        })?;
-
-        let (low, high) = month_bounds(&chunk.month);
-        self.grid.cover(low, high);
-        for ((&month, &quantity), &(cell, price)) in chunk.month.iter().zip(&chunk.quantity_milli).zip(&resolved) {
-            let revenue = i128::from(quantity) * i128::from(price);
-            self.grid.add(month, cell, quantity, revenue);
-        }
+        self.grid.push(&self.keys, chunk)?;
         self.sales += chunk.len() as u64;
         Ok(())
     }
@@ -88,6 +93,7 @@ impl MonthlyAggregator {
     /// Returns one aggregate per (region, category, month) with at least
     /// one sale, ordered by region id, category and month.
     pub fn finish(self) -> Vec<MonthlyAggregate> {
+        let totals = self.category_totals();
         let months = self.grid.months();
         let category_count = self.categories.len();
         let mut order: Vec<usize> = (0..self.regions.len()).collect();
@@ -98,16 +104,15 @@ impl MonthlyAggregator {
             for category in 0..category_count {
                 let cell = region * category_count + category;
                 for row in 0..months {
-                    let count = self.grid.count[[row, cell]];
+                    let count = totals.count[[row, cell]];
                     if count == 0 {
                         continue;
                     }
-                    let quantity = self.grid.quantity[[row, cell]];
+                    let quantity = totals.quantity[[row, cell]];
                     let change_vs = |lag: usize| {
                         let earlier = row.checked_sub(lag)?;
-                        let before = self.grid.quantity[[earlier, cell]];
-                        (self.grid.count[[earlier, cell]] > 0 && before > 0)
-                            .then(|| quantity as f64 / before as f64 - 1.0)
+                        let before = totals.quantity[[earlier, cell]];
+                        (totals.count[[earlier, cell]] > 0 && before > 0).then(|| quantity as f64 / before as f64 - 1.0)
                     };
 
                     aggregates.push(MonthlyAggregate {
@@ -116,8 +121,8 @@ impl MonthlyAggregator {
                         category: self.categories[category].clone(),
                         month: YearMonth::from_ordinal(self.grid.first() + row as i32),
                         total_quantity: Quantity::from_milli(saturate(quantity)),
-                        revenue: round_revenue(self.grid.revenue[[row, cell]]),
-                        revenue_exact: Revenue::from_raw(self.grid.revenue[[row, cell]]),
+                        revenue: round_revenue(totals.revenue[[row, cell]]),
+                        revenue_exact: Revenue::from_raw(totals.revenue[[row, cell]]),
                         sale_count: count,
                         change_vs_previous_month: change_vs(1),
                         change_vs_previous_year: change_vs(12),
@@ -127,27 +132,46 @@ impl MonthlyAggregator {
         }
         aggregates
     }
-}
 
-pub(crate) fn check_lengths(chunk: &SaleColumns) -> Result<(), TransformError> {
-    let n = chunk.product_id.len();
-    if chunk.region_id.len() != n || chunk.month.len() != n || chunk.quantity_milli.len() != n {
-        return Err(TransformError::RaggedChunk(format!(
-            "product_id={} region_id={} month={} quantity_milli={}",
-            n,
-            chunk.region_id.len(),
-            chunk.month.len(),
-            chunk.quantity_milli.len()
-        )));
+    /// Folds the (month, product, region) sums into (month, region ×
+    /// category) totals. Revenue is price × quantity sum per product:
+    /// exact, and equal to the sum of the sales' revenues.
+    fn category_totals(&self) -> CategoryTotals {
+        let months = self.grid.months();
+        let region_count = self.regions.len();
+        let category_count = self.categories.len();
+        let width = region_count * category_count;
+        let mut totals = CategoryTotals {
+            quantity: Array2::zeros((months, width)),
+            revenue: Array2::zeros((months, width)),
+            count: Array2::zeros((months, width)),
+        };
+        for row in 0..months {
+            let cells = self.grid.row(row);
+            for (product, (&category, &price)) in self.product_category.iter().zip(&self.product_price).enumerate() {
+                for region in 0..region_count {
+                    let cell = &cells[product * region_count + region];
+                    if cell.count() == 0 {
+                        continue;
+                    }
+                    let at = [row, region * category_count + category];
+                    let quantity = cell.quantity();
+                    totals.quantity[at] += quantity;
+                    totals.revenue[at] += quantity * i128::from(price);
+                    totals.count[at] += cell.count();
+                }
+            }
+        }
+        totals
     }
-    Ok(())
 }
 
-/// Returns the lowest and highest month ordinal of a non-empty column.
-pub(crate) fn month_bounds(months: &[i32]) -> (i32, i32) {
-    months
-        .iter()
-        .fold((i32::MAX, i32::MIN), |(lo, hi), &m| (lo.min(m), hi.max(m)))
+/// Exact totals per (month, region × category): quantity in thousandths,
+/// revenue in 10⁻⁵ euro, number of sales.
+struct CategoryTotals {
+    quantity: Array2<i128>,
+    revenue: Array2<i128>,
+    count: Array2<u64>,
 }
 
 /// Clamps an exact sum to `i64`; beyond ±9.2 × 10¹⁵ kg no real data goes.

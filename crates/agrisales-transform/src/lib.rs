@@ -38,10 +38,12 @@
 //! ```
 
 mod aggregate;
+mod cells;
 mod error;
-mod grid;
 mod index;
 mod series;
+#[cfg(test)]
+mod tests;
 
 pub use aggregate::MonthlyAggregator;
 pub use error::TransformError;
