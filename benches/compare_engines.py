@@ -138,7 +138,13 @@ def main():
     columns, products_pd = load(args.data)
 
     sales_pl = pl.DataFrame(columns)
-    products_pl = pl.from_pandas(products_pd).with_columns(pl.col("category").cast(pl.Categorical))
+    products_pl = pl.DataFrame(
+        {
+            "product_id": products_pd["product_id"].to_numpy(),
+            "category": products_pd["category"].astype(str).tolist(),
+            "price_cents": products_pd["price_cents"].to_numpy(),
+        }
+    ).with_columns(pl.col("category").cast(pl.Categorical))
     sales_pd = pd.DataFrame(columns)
     products_pd = products_pd.astype({"category": "category"})
 
@@ -165,10 +171,15 @@ def main():
         best = min((n for n in results if n.startswith(tool)), key=lambda n: report["timings"][n]["median_ms"])
         report[f"{tool}_best"] = best
         for name in (n for n in results if n.startswith(tool)):
+            path = os.path.join(args.data, f"result_{name}.csv")
             result = results[name]
-            frame = result.to_pandas() if tool == "polars" else result.reset_index()
-            frame["category"] = frame["category"].astype(str)
-            write_result(os.path.join(args.data, f"result_{name}.csv"), frame)
+            if tool == "polars":
+                columns = KEYS + ["quantity_milli", "revenue", "sales"]
+                result.with_columns(pl.col("category").cast(pl.String)).sort(KEYS).select(columns).write_csv(path)
+            else:
+                frame = result.reset_index()
+                frame["category"] = frame["category"].astype(str)
+                write_result(path, frame)
 
     print(json.dumps(report))
 

@@ -41,8 +41,8 @@ use agrisales::domain::{Product, Region, SaleColumns, YearMonth};
 use agrisales::postgres::PgRepository;
 use agrisales::transform::MonthlyAggregator;
 use clap::Parser;
-use diesel::RunQueryDsl;
 use diesel::sql_types::{BigInt, Integer, Text};
+use diesel::{ExecuteCopyFromDsl, RunQueryDsl};
 
 /// Compare the aggregation engine with polars, pandas and PostgreSQL.
 #[derive(Debug, Parser)]
@@ -535,7 +535,6 @@ fn load_postgres(
                 sales.product_id[i], sales.region_id[i], sales.month[i], sales.quantity_milli[i]
             )?;
         }
-        let mut data = Some(text);
         diesel::copy_from(compare_sales::table)
             .from_raw_data(
                 (
@@ -544,7 +543,11 @@ fn load_postgres(
                     compare_sales::month,
                     compare_sales::quantity_milli,
                 ),
-                |writer| writer.write_all(&data.take().unwrap_or_default()),
+                |writer| {
+                    writer
+                        .write_all(&text)
+                        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
+                },
             )
             .with_format(diesel::pg::CopyFormat::Text)
             .execute(conn)?;

@@ -5,7 +5,7 @@ use agrisales_domain::{Cents, MonthlyAggregate, Product, Quantity, Region, Reven
 use ndarray::Array2;
 
 use crate::TransformError;
-use crate::cells::{CellGrid, Keys};
+use crate::cells::{CellGrid, Keys, Layout, Total};
 use crate::index::Positions;
 
 /// Streaming aggregation of sales into monthly totals per (region,
@@ -26,10 +26,6 @@ use crate::index::Positions;
 pub struct MonthlyAggregator {
     regions: Vec<Region>,
     keys: Keys,
-    /// Category position of each product, in `product_index` order.
-    product_category: Vec<usize>,
-    /// Price in cents of each product, in `product_index` order.
-    product_price: Vec<i64>,
     /// Category names, sorted.
     categories: Vec<String>,
     grid: CellGrid,
@@ -39,23 +35,27 @@ pub struct MonthlyAggregator {
 impl MonthlyAggregator {
     /// Prepares an aggregator for sales of `products` in `regions`.
     pub fn new(regions: &[Region], products: &[Product]) -> Result<Self, TransformError> {
-        let keys = Keys::new(Positions::new(regions, products)?);
+        let positions = Positions::new(regions, products)?;
 
         let mut categories: Vec<String> = products.iter().map(|p| p.category.clone()).collect();
         categories.sort();
         categories.dedup();
-        let product_category = products
-            .iter()
-            .map(|p| categories.binary_search(&p.category).unwrap_or(0))
-            .collect();
-        let product_price = products.iter().map(|p| p.unit_price.get()).collect();
+        // Grid cell of (product, region): region × categories + category.
+        let layout = Layout {
+            product_part: products
+                .iter()
+                .map(|p| categories.binary_search(&p.category).unwrap_or(0) as u32)
+                .collect(),
+            region_part: (0..regions.len()).map(|r| (r * categories.len()) as u32).collect(),
+            price: products.iter().map(|p| p.unit_price.get()).collect(),
+            width: regions.len() * categories.len(),
+        };
+        let keys = Keys::new(positions, layout);
 
         Ok(Self {
             regions: regions.to_vec(),
             grid: CellGrid::new(keys.width()),
             keys,
-            product_category,
-            product_price,
             categories,
             sales: 0,
         })
@@ -92,27 +92,36 @@ impl MonthlyAggregator {
 
     /// Returns one aggregate per (region, category, month) with at least
     /// one sale, ordered by region id, category and month.
-    pub fn finish(self) -> Vec<MonthlyAggregate> {
-        let totals = self.category_totals();
+    pub fn finish(mut self) -> Vec<MonthlyAggregate> {
+        self.grid.settle();
         let months = self.grid.months();
         let category_count = self.categories.len();
         let mut order: Vec<usize> = (0..self.regions.len()).collect();
         order.sort_by_key(|&r| self.regions[r].id);
+
+        // Exact totals as (month, region × category) tables.
+        let width = self.keys.width();
+        let cells = |field: fn(&Total) -> i128| {
+            Array2::from_shape_fn((months, width), |(row, cell)| field(&self.grid.row(row)[cell]))
+        };
+        let quantities = cells(|t| t.quantity);
+        let revenues = cells(|t| t.revenue);
+        let counts = Array2::from_shape_fn((months, width), |(row, cell)| self.grid.row(row)[cell].count);
 
         let mut aggregates = Vec::new();
         for region in order {
             for category in 0..category_count {
                 let cell = region * category_count + category;
                 for row in 0..months {
-                    let count = totals.count[[row, cell]];
+                    let count = counts[[row, cell]];
                     if count == 0 {
                         continue;
                     }
-                    let quantity = totals.quantity[[row, cell]];
+                    let quantity = quantities[[row, cell]];
                     let change_vs = |lag: usize| {
                         let earlier = row.checked_sub(lag)?;
-                        let before = totals.quantity[[earlier, cell]];
-                        (totals.count[[earlier, cell]] > 0 && before > 0).then(|| quantity as f64 / before as f64 - 1.0)
+                        let before = quantities[[earlier, cell]];
+                        (counts[[earlier, cell]] > 0 && before > 0).then(|| quantity as f64 / before as f64 - 1.0)
                     };
 
                     aggregates.push(MonthlyAggregate {
@@ -121,8 +130,8 @@ impl MonthlyAggregator {
                         category: self.categories[category].clone(),
                         month: YearMonth::from_ordinal(self.grid.first() + row as i32),
                         total_quantity: Quantity::from_milli(saturate(quantity)),
-                        revenue: round_revenue(totals.revenue[[row, cell]]),
-                        revenue_exact: Revenue::from_raw(totals.revenue[[row, cell]]),
+                        revenue: round_revenue(revenues[[row, cell]]),
+                        revenue_exact: Revenue::from_raw(revenues[[row, cell]]),
                         sale_count: count,
                         change_vs_previous_month: change_vs(1),
                         change_vs_previous_year: change_vs(12),
@@ -132,46 +141,6 @@ impl MonthlyAggregator {
         }
         aggregates
     }
-
-    /// Folds the (month, product, region) sums into (month, region ×
-    /// category) totals. Revenue is price × quantity sum per product:
-    /// exact, and equal to the sum of the sales' revenues.
-    fn category_totals(&self) -> CategoryTotals {
-        let months = self.grid.months();
-        let region_count = self.regions.len();
-        let category_count = self.categories.len();
-        let width = region_count * category_count;
-        let mut totals = CategoryTotals {
-            quantity: Array2::zeros((months, width)),
-            revenue: Array2::zeros((months, width)),
-            count: Array2::zeros((months, width)),
-        };
-        for row in 0..months {
-            let cells = self.grid.row(row);
-            for (product, (&category, &price)) in self.product_category.iter().zip(&self.product_price).enumerate() {
-                for region in 0..region_count {
-                    let cell = &cells[product * region_count + region];
-                    if cell.count() == 0 {
-                        continue;
-                    }
-                    let at = [row, region * category_count + category];
-                    let quantity = cell.quantity();
-                    totals.quantity[at] += quantity;
-                    totals.revenue[at] += quantity * i128::from(price);
-                    totals.count[at] += cell.count();
-                }
-            }
-        }
-        totals
-    }
-}
-
-/// Exact totals per (month, region × category): quantity in thousandths,
-/// revenue in 10⁻⁵ euro, number of sales.
-struct CategoryTotals {
-    quantity: Array2<i128>,
-    revenue: Array2<i128>,
-    count: Array2<u64>,
 }
 
 /// Clamps an exact sum to `i64`; beyond ±9.2 × 10¹⁵ kg no real data goes.

@@ -1,18 +1,24 @@
-//! The hot loop shared by both consumers: exact quantity sums and sale
-//! counts per (month, product, region).
+//! The hot loop shared by both consumers: exact sums of quantity and
+//! revenue and sale counts per (month, cell), where a consumer decides
+//! which cell a (product, region) pair falls in.
 //!
-//! Why (product, region) and not (region, category): revenue is
-//! `quantité × prix_unitaire` and the price is fixed per product, so the
-//! revenue of a cell is its price times its quantity sum. Summing
-//! quantities per product saves a price lookup, a multiplication and a
-//! 128-bit addition per sale; the consumers multiply and fold products
-//! into categories once per cell in `finish`, exactly (see
-//! [`Cell::quantity`]).
+//! [`MonthlyAggregator`](crate::MonthlyAggregator) uses one cell per
+//! (region, category): with the generator's catalogue, 36 months × 91
+//! cells of 24 bytes, 79 KB, which stays in a core's L2 cache. One table
+//! load gives a sale's cell and price, so a sale costs a load, a
+//! multiplication and three additions, without hashing.
 //!
-//! The grid is a flat `Vec<Cell>`: row = month − `first`, column = product
-//! position × regions + region position. With the generator's catalogue
-//! (42 products, 13 regions, 36 months) it is 19,656 cells of 24 bytes,
-//! about 470 KB, which stays in a core's L2 cache.
+//! Exactness: sums run in `i64` ("hot" cells, wrapping arithmetic) and
+//! move into `i128` totals before they could overflow. After each block
+//! of sales the grid bounds what the hot cells may hold since the last
+//! move: Σ (block sales × largest |quantity| in the block × largest
+//! |price|). While that bound stays below 2⁶³ no hot sum can have
+//! wrapped; when a block would pass it, the block is undone (wrapping
+//! subtraction restores the cells exactly), the hot cells move into the
+//! totals and the block runs again. A block that alone passes the bound
+//! (quantities near 10¹⁵) goes through an `i128` path. With real data
+//! (quantities below 10⁸ thousandths, prices below 10⁴ cents) the move
+//! happens once per billions of sales.
 
 use agrisales_domain::SaleColumns;
 
@@ -28,73 +34,64 @@ const MAX_ORDINAL: i32 = 9999 * 12 + 11;
 const GROWTH_MARGIN: i32 = 12;
 
 /// The joint (product, region) lookup table is used when it has at most
-/// this many entries (4 bytes each, so 256 KB); wider id ranges use two
+/// this many entries (16 bytes each, so 1 MB); wider id ranges use two
 /// separate lookups.
 const MAX_JOINT_ENTRIES: usize = 1 << 16;
+
+/// Sales per block between two overflow checks.
+const BLOCK_ROWS: usize = 1 << 16;
 
 /// Each thread of a parallel push gets at least this many sales: below
 /// it, spawning a thread and merging its grid (tens of microseconds) cost
 /// more than the thread saves.
 pub(crate) const MIN_ROWS_PER_THREAD: usize = 1 << 17;
 
-/// Marks an unknown (product, region) pair in a lookup.
-const NONE: u32 = u32::MAX;
+/// Where a (product, region) pair goes: its grid column and the price
+/// its quantities are multiplied by. `cell == NONE` marks an unknown pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    cell: u32,
+    price: i64,
+}
 
-/// Exact sum of quantities (thousandths) and number of sales of one cell.
-///
-/// The sum is an `i128` held as two words so that a cell is 24 bytes
-/// instead of 32 (an `i128` field is 16-byte aligned). One sale adds a
-/// sign-extended `i64`: an add with carry, as the compiler does for `i128`.
-/// 2⁶⁴ sales of the largest `i64` cannot overflow it.
+const NONE: u32 = u32::MAX;
+const UNKNOWN: Entry = Entry { cell: NONE, price: 0 };
+
+/// Sums of one cell since the last move into the totals, in wrapping
+/// `i64` arithmetic (exact while the grid's bound holds).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Cell {
-    low: u64,
-    high: i64,
+struct Hot {
+    quantity: i64,
+    revenue: i64,
     count: u64,
 }
 
-impl Cell {
-    #[inline(always)]
-    fn add(&mut self, milli: i64) {
-        let (low, carry) = self.low.overflowing_add(milli as u64);
-        self.low = low;
-        // Sign extension of `milli` (0 or -1) plus the carry.
-        self.high = self.high.wrapping_add((milli >> 63) + i64::from(carry));
-        self.count = self.count.wrapping_add(1);
+/// Exact sums of one cell: quantity in thousandths, revenue in units of
+/// quantity × price (10⁻⁵ € for cents), number of sales.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Total {
+    pub(crate) quantity: i128,
+    pub(crate) revenue: i128,
+    pub(crate) count: u64,
+}
+
+impl Total {
+    fn add_hot(&mut self, hot: &Hot) {
+        self.quantity += i128::from(hot.quantity);
+        self.revenue += i128::from(hot.revenue);
+        self.count += hot.count;
     }
 
-    /// Undoes [`Cell::add`] of the same value: wrapping arithmetic makes it
-    /// exact whatever happened in between.
-    #[inline(always)]
-    fn sub(&mut self, milli: i64) {
-        let (low, borrow) = self.low.overflowing_sub(milli as u64);
-        self.low = low;
-        self.high = self.high.wrapping_sub((milli >> 63) + i64::from(borrow));
-        self.count = self.count.wrapping_sub(1);
-    }
-
-    fn merge(&mut self, other: &Cell) {
-        let sum = self.quantity().wrapping_add(other.quantity());
-        self.low = sum as u64;
-        self.high = (sum >> 64) as i64;
-        self.count = self.count.wrapping_add(other.count);
-    }
-
-    /// Exact sum of the quantities, in thousandths.
-    pub(crate) fn quantity(&self) -> i128 {
-        (i128::from(self.high) << 64) | i128::from(self.low)
-    }
-
-    /// Number of sales.
-    pub(crate) fn count(&self) -> u64 {
-        self.count
+    fn add(&mut self, other: &Total) {
+        self.quantity += other.quantity;
+        self.revenue += other.revenue;
+        self.count += other.count;
     }
 }
 
-/// Resolves a sale's (product id, region id) to its grid column, or
-/// [`NONE`].
+/// Resolves a sale's (product id, region id) to its [`Entry`].
 trait Lookup: Sync {
-    fn key(&self, product_id: i32, region_id: i32) -> u32;
+    fn entry(&self, product_id: i32, region_id: i32) -> Entry;
 }
 
 /// One table indexed by (product id − offset, region id − offset): one
@@ -105,31 +102,60 @@ struct JointTable {
     product_offset: i32,
     region_offset: i32,
     region_span: u32,
-    table: Vec<u32>,
+    table: Vec<Entry>,
 }
 
 impl Lookup for JointTable {
     #[inline(always)]
-    fn key(&self, product_id: i32, region_id: i32) -> u32 {
+    fn entry(&self, product_id: i32, region_id: i32) -> Entry {
         let dp = product_id.wrapping_sub(self.product_offset) as u32;
         let dr = region_id.wrapping_sub(self.region_offset) as u32;
         if dr < self.region_span {
             // In usize, `dp × span` cannot wrap onto a valid entry, and
             // `get` rejects a `dp` beyond the product span.
             let slot = dp as usize * self.region_span as usize + dr as usize;
-            self.table.get(slot).copied().unwrap_or(NONE)
+            self.table.get(slot).copied().unwrap_or(UNKNOWN)
         } else {
-            NONE
+            UNKNOWN
         }
     }
 }
 
-impl Lookup for Positions {
+/// Two lookups through the id indexes, for sparse ids.
+#[derive(Debug, Clone)]
+struct SplitLookup {
+    positions: Positions,
+    layout: Layout,
+}
+
+impl Lookup for SplitLookup {
     #[inline(always)]
-    fn key(&self, product_id: i32, region_id: i32) -> u32 {
-        match (self.product(product_id), self.region(region_id)) {
-            (Some(p), Some(r)) => (p * self.region_count() + r) as u32,
-            _ => NONE,
+    fn entry(&self, product_id: i32, region_id: i32) -> Entry {
+        match (self.positions.product(product_id), self.positions.region(region_id)) {
+            (Some(p), Some(r)) => self.layout.entry(p, r),
+            _ => UNKNOWN,
+        }
+    }
+}
+
+/// How a consumer lays out its grid: cell of (product position, region
+/// position) = `product_part[p] + region_part[r]`, and the price of each
+/// product (0 when revenue is not wanted).
+#[derive(Debug, Clone)]
+pub(crate) struct Layout {
+    pub(crate) product_part: Vec<u32>,
+    pub(crate) region_part: Vec<u32>,
+    pub(crate) price: Vec<i64>,
+    /// Number of cells per month.
+    pub(crate) width: usize,
+}
+
+impl Layout {
+    #[inline(always)]
+    fn entry(&self, product: usize, region: usize) -> Entry {
+        Entry {
+            cell: self.product_part[product] + self.region_part[region],
+            price: self.price[product],
         }
     }
 }
@@ -137,37 +163,42 @@ impl Lookup for Positions {
 /// The id lookups of an engine: built once, shared by its threads.
 #[derive(Debug, Clone)]
 pub(crate) struct Keys {
-    positions: Positions,
+    split: SplitLookup,
     joint: Option<JointTable>,
-    /// Grid columns: products × regions.
-    width: usize,
+    /// Largest |price|, at least 1: the factor of the overflow bound.
+    price_bound: u128,
 }
 
 impl Keys {
-    pub(crate) fn new(positions: Positions) -> Self {
-        let width = positions.product_count() * positions.region_count();
-        let joint = Self::joint_table(&positions);
+    pub(crate) fn new(positions: Positions, layout: Layout) -> Self {
+        let price_bound = layout
+            .price
+            .iter()
+            .map(|p| u128::from(p.unsigned_abs()))
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let split = SplitLookup { positions, layout };
+        let joint = Self::joint_table(&split);
         Self {
-            positions,
+            split,
             joint,
-            width,
+            price_bound,
         }
     }
 
-    fn joint_table(positions: &Positions) -> Option<JointTable> {
-        let (p_low, p_high) = positions.product_id_range()?;
-        let (r_low, r_high) = positions.region_id_range()?;
+    fn joint_table(split: &SplitLookup) -> Option<JointTable> {
+        let (p_low, p_high) = split.positions.product_id_range()?;
+        let (r_low, r_high) = split.positions.region_id_range()?;
         let p_span = usize::try_from(i64::from(p_high) - i64::from(p_low) + 1).ok()?;
         let r_span = usize::try_from(i64::from(r_high) - i64::from(r_low) + 1).ok()?;
-        if p_span.checked_mul(r_span)? > MAX_JOINT_ENTRIES
-            || positions.product_count() * positions.region_count() >= NONE as usize
-        {
+        if p_span.checked_mul(r_span)? > MAX_JOINT_ENTRIES {
             return None;
         }
-        let mut table = vec![NONE; p_span * r_span];
+        let mut table = vec![UNKNOWN; p_span * r_span];
         for dp in 0..p_span {
             for dr in 0..r_span {
-                table[dp * r_span + dr] = positions.key(p_low + dp as i32, r_low + dr as i32);
+                table[dp * r_span + dr] = split.entry(p_low + dp as i32, r_low + dr as i32);
             }
         }
         Some(JointTable {
@@ -178,37 +209,49 @@ impl Keys {
         })
     }
 
-    /// Grid columns: products × regions.
+    /// Cells per month.
     pub(crate) fn width(&self) -> usize {
-        self.width
+        self.split.layout.width
     }
 
     /// Returns the error for a sale whose ids did not resolve, or `None`
     /// when both ids are known.
     #[cold]
     fn unknown_id(&self, row: usize, product_id: i32, region_id: i32) -> Option<TransformError> {
-        if self.positions.product(product_id).is_none() {
+        if self.split.positions.product(product_id).is_none() {
             return Some(TransformError::UnknownProduct { row, product_id });
         }
-        if self.positions.region(region_id).is_none() {
+        if self.split.positions.region(region_id).is_none() {
             return Some(TransformError::UnknownRegion { row, region_id });
         }
         None
     }
 }
 
-/// Sums per (month, product, region), growing to cover new months.
+/// Sums per (month, cell), growing to cover new months.
 #[derive(Debug, Clone)]
 pub(crate) struct CellGrid {
     /// Ordinal of the month of row 0; meaningless while `months` is 0.
     first: i32,
     months: usize,
     width: usize,
-    cells: Vec<Cell>,
+    hot: Vec<Hot>,
+    totals: Vec<Total>,
+    /// Bound on |any hot sum| since the last move into `totals`.
+    hot_bound: u128,
     /// Threads a large push may use; 1 keeps everything on the caller's.
     threads: usize,
     /// Fewest sales per thread; `MIN_ROWS_PER_THREAD` except in tests.
     min_rows_per_thread: usize,
+    /// Sales per overflow check; `BLOCK_ROWS` except in tests.
+    block_rows: usize,
+}
+
+/// What one pass over a block does to the hot cells.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Add,
+    Undo,
 }
 
 impl CellGrid {
@@ -217,9 +260,12 @@ impl CellGrid {
             first: 0,
             months: 0,
             width,
-            cells: Vec::new(),
+            hot: Vec::new(),
+            totals: Vec::new(),
+            hot_bound: 0,
             threads: default_threads(),
             min_rows_per_thread: MIN_ROWS_PER_THREAD,
+            block_rows: BLOCK_ROWS,
         }
     }
 
@@ -237,6 +283,12 @@ impl CellGrid {
         self.min_rows_per_thread = rows.max(1);
     }
 
+    /// Lets tests check for overflow after a few sales.
+    #[cfg(test)]
+    pub(crate) fn set_block_rows(&mut self, rows: usize) {
+        self.block_rows = rows.max(1);
+    }
+
     /// Ordinal of the first row's month; meaningless when `months` is 0.
     pub(crate) fn first(&self) -> i32 {
         self.first
@@ -247,14 +299,30 @@ impl CellGrid {
         self.months
     }
 
-    /// The cells of row `row` (month `first + row`).
-    pub(crate) fn row(&self, row: usize) -> &[Cell] {
-        &self.cells[row * self.width..(row + 1) * self.width]
+    /// Moves the hot sums into the totals; call before reading them.
+    pub(crate) fn settle(&mut self) {
+        if self.hot_bound == 0 {
+            return;
+        }
+        for (total, hot) in self.totals.iter_mut().zip(&mut self.hot) {
+            total.add_hot(hot);
+            *hot = Hot::default();
+        }
+        self.hot_bound = 0;
+    }
+
+    /// The exact totals of row `row` (month `first + row`); call
+    /// [`CellGrid::settle`] first.
+    pub(crate) fn row(&self, row: usize) -> &[Total] {
+        &self.totals[row * self.width..(row + 1) * self.width]
     }
 
     /// Rows that hold at least one sale: `(first, last)`, or `None`.
     pub(crate) fn used_rows(&self) -> Option<(usize, usize)> {
-        let used = |row: &usize| self.row(*row).iter().any(|c| c.count > 0);
+        let used = |row: &usize| {
+            let range = row * self.width..(row + 1) * self.width;
+            self.totals[range.clone()].iter().any(|c| c.count > 0) || self.hot[range].iter().any(|c| c.count > 0)
+        };
         let first = (0..self.months).find(used)?;
         let last = (0..self.months).rev().find(used)?;
         Some((first, last))
@@ -274,19 +342,21 @@ impl CellGrid {
         }
 
         let bounds = |t: usize| (rows * t / threads, rows * (t + 1) / threads);
-        let width = self.width;
+        let (width, block_rows) = (self.width, self.block_rows);
         let partials: Vec<Result<CellGrid, TransformError>> = std::thread::scope(|scope| {
             let spawned: Vec<_> = (1..threads)
                 .map(|t| {
                     let (low, high) = bounds(t);
                     scope.spawn(move || {
                         let mut local = CellGrid::new(width);
+                        local.block_rows = block_rows;
                         local.push_range(keys, chunk, low, high).map(|()| local)
                     })
                 })
                 .collect();
             let (low, high) = bounds(0);
             let mut local = CellGrid::new(width);
+            local.block_rows = block_rows;
             let mut partials = vec![local.push_range(keys, chunk, low, high).map(|()| local)];
             for handle in spawned {
                 // A panic in a worker is a bug: pass it on unchanged.
@@ -304,7 +374,7 @@ impl CellGrid {
         for partial in partials {
             grids.push(partial?);
         }
-        for grid in &grids {
+        for grid in &mut grids {
             self.merge(grid);
         }
         Ok(())
@@ -317,21 +387,19 @@ impl CellGrid {
             return Ok(());
         }
         if self.months == 0 {
-            // Size a fresh grid in one vectorisable pass instead of
+            // Size a fresh grid in one pass over the months instead of
             // sending every sale of the first chunk down the slow path.
             if let Some((min, max)) = valid_month_bounds(&chunk.month[low..high]) {
                 self.cover(min, max, 0);
             }
         }
         match &keys.joint {
-            Some(joint) => self.add_pass(joint, keys, chunk, low, high),
-            None => self.add_pass(&keys.positions, keys, chunk, low, high),
+            Some(joint) => self.push_blocks(joint, keys, chunk, low, high),
+            None => self.push_blocks(&keys.split, keys, chunk, low, high),
         }
     }
 
-    /// The hot loop, then the rare cases: a bad row undoes the pass, and
-    /// sales of months beyond the grid are added after it grows.
-    fn add_pass<L: Lookup>(
+    fn push_blocks<L: Lookup>(
         &mut self,
         lookup: &L,
         keys: &Keys,
@@ -339,67 +407,120 @@ impl CellGrid {
         low: usize,
         high: usize,
     ) -> Result<(), TransformError> {
-        let first = self.first;
-        let months = self.months as u32;
-        let width = self.width;
-        let columns = Columns::of(chunk, low, high);
-
         let mut outside: Option<(i32, i32)> = None;
-        let mut failure = None;
-        {
-            let cells = &mut self.cells[..];
-            for (offset, (((&product_id, &region_id), &month), &milli)) in columns.iter().enumerate() {
-                let key = lookup.key(product_id, region_id);
-                let row = month.wrapping_sub(first) as u32;
-                if key != NONE && row < months {
-                    cells[row as usize * width + key as usize].add(milli);
-                    continue;
-                }
-                let at = low + offset;
-                if let Some(error) = keys.unknown_id(at, product_id, region_id) {
-                    failure = Some((offset, error));
-                    break;
-                }
-                if !(0..=MAX_ORDINAL).contains(&month) {
-                    failure = Some((offset, TransformError::MonthOutOfRange { row: at, month }));
-                    break;
-                }
-                outside = Some(outside.map_or((month, month), |(a, b)| (a.min(month), b.max(month))));
+        let mut start = low;
+        while start < high {
+            let end = (start + self.block_rows).min(high);
+            let block = Columns::of(chunk, start, end);
+            let pass = self.pass(lookup, keys, &block, start, Op::Add);
+            if let Some(bounds) = pass.outside {
+                outside = Some(outside.map_or(bounds, |(a, b)| (a.min(bounds.0), b.max(bounds.1))));
             }
-        }
+            if let Some((stop, error)) = pass.failure {
+                // Undo this block's rows before the bad one, then the
+                // earlier blocks of this push, exactly, in the totals.
+                self.pass(lookup, keys, &Columns::of(chunk, start, stop), start, Op::Undo);
+                self.settle();
+                self.exact_pass(lookup, &Columns::of(chunk, low, start), None, -1);
+                return Err(error);
+            }
 
-        if let Some((stop, error)) = failure {
-            // Same test as above on the same grid: removes exactly what
-            // was added.
-            let cells = &mut self.cells[..];
-            for (((&product_id, &region_id), &month), &milli) in columns.iter().take(stop) {
-                let key = lookup.key(product_id, region_id);
-                let row = month.wrapping_sub(first) as u32;
-                if key != NONE && row < months {
-                    cells[row as usize * width + key as usize].sub(milli);
+            let block_bound = (end - start) as u128 * u128::from(pass.max_abs) * keys.price_bound;
+            if self.hot_bound + block_bound > i64::MAX as u128 {
+                self.pass(lookup, keys, &block, start, Op::Undo);
+                self.settle();
+                if block_bound <= i64::MAX as u128 {
+                    self.pass(lookup, keys, &block, start, Op::Add);
+                    self.hot_bound = block_bound;
+                } else {
+                    self.exact_pass(lookup, &block, None, 1);
                 }
+            } else {
+                self.hot_bound += block_bound;
             }
-            return Err(error);
+            start = end;
         }
 
         if let Some((min, max)) = outside {
-            let (old_first, old_months) = (first, months as i32);
+            // Sales of months the grid did not cover: grow it, then add
+            // them (and only them) exactly.
+            let old = (self.first, self.months as i32);
             self.cover(min, max, GROWTH_MARGIN);
-            let first = self.first;
-            let cells = &mut self.cells[..];
-            for (((&product_id, &region_id), &month), &milli) in columns.iter() {
-                let old_row = month.wrapping_sub(old_first);
-                if old_months > 0 && (0..old_months).contains(&old_row) {
-                    continue;
-                }
-                // Every id resolved in the first pass, and the grid now
-                // covers every month of the chunk.
-                let key = lookup.key(product_id, region_id);
-                let row = (month - first) as usize;
-                cells[row * width + key as usize].add(milli);
-            }
+            self.exact_pass(lookup, &Columns::of(chunk, low, high), Some(old), 1);
         }
         Ok(())
+    }
+
+    /// The hot loop over one block. Sales whose ids are unknown stop it;
+    /// sales of months outside the grid are left out and reported.
+    fn pass<L: Lookup>(&mut self, lookup: &L, keys: &Keys, block: &Columns<'_>, offset: usize, op: Op) -> Pass {
+        let first = self.first;
+        let months = self.months as u32;
+        let width = self.width;
+        let hot = &mut self.hot[..];
+        let mut result = Pass::default();
+        let mut max_abs = 0_u64;
+        for (i, (((&product_id, &region_id), &month), &milli)) in block.iter().enumerate() {
+            let entry = lookup.entry(product_id, region_id);
+            let row = month.wrapping_sub(first) as u32;
+            if entry.cell != NONE && row < months {
+                let cell = &mut hot[row as usize * width + entry.cell as usize];
+                let revenue = milli.wrapping_mul(entry.price);
+                if op == Op::Add {
+                    cell.quantity = cell.quantity.wrapping_add(milli);
+                    cell.revenue = cell.revenue.wrapping_add(revenue);
+                    cell.count = cell.count.wrapping_add(1);
+                } else {
+                    cell.quantity = cell.quantity.wrapping_sub(milli);
+                    cell.revenue = cell.revenue.wrapping_sub(revenue);
+                    cell.count = cell.count.wrapping_sub(1);
+                }
+                max_abs = max_abs.max(milli.unsigned_abs());
+                continue;
+            }
+            if op == Op::Undo {
+                continue;
+            }
+            let at = offset + i;
+            if let Some(error) = keys.unknown_id(at, product_id, region_id) {
+                result.failure = Some((at, error));
+                break;
+            }
+            if !(0..=MAX_ORDINAL).contains(&month) {
+                result.failure = Some((at, TransformError::MonthOutOfRange { row: at, month }));
+                break;
+            }
+            result.outside = Some(
+                result
+                    .outside
+                    .map_or((month, month), |(a, b)| (a.min(month), b.max(month))),
+            );
+        }
+        result.max_abs = max_abs;
+        result
+    }
+
+    /// Adds (`sign` 1) or removes (−1) sales straight into the exact
+    /// totals: for rare cases only. With `only_outside = Some((first,
+    /// months))`, only sales of months outside that old range count.
+    fn exact_pass<L: Lookup>(&mut self, lookup: &L, block: &Columns<'_>, only_outside: Option<(i32, i32)>, sign: i128) {
+        for (((&product_id, &region_id), &month), &milli) in block.iter() {
+            if let Some((old_first, old_months)) = only_outside
+                && old_months > 0
+                && (0..old_months).contains(&month.wrapping_sub(old_first))
+            {
+                continue;
+            }
+            let entry = lookup.entry(product_id, region_id);
+            let row = month.wrapping_sub(self.first);
+            if entry.cell == NONE || !(0..self.months as i32).contains(&row) {
+                continue;
+            }
+            let cell = &mut self.totals[row as usize * self.width + entry.cell as usize];
+            cell.quantity += sign * i128::from(milli);
+            cell.revenue += sign * i128::from(milli) * i128::from(entry.price);
+            cell.count = if sign > 0 { cell.count + 1 } else { cell.count - 1 };
+        }
     }
 
     /// Grows the grid so that months `min..=max` have rows, adding
@@ -420,30 +541,45 @@ impl CellGrid {
         let new_last = new_last.min(MAX_ORDINAL);
         let months = (new_last - new_first + 1) as usize;
 
-        let mut cells = vec![Cell::default(); months * self.width];
+        let mut hot = vec![Hot::default(); months * self.width];
+        let mut totals = vec![Total::default(); months * self.width];
         if self.months > 0 {
             let shift = (self.first - new_first) as usize * self.width;
-            cells[shift..shift + self.cells.len()].copy_from_slice(&self.cells);
+            hot[shift..shift + self.hot.len()].copy_from_slice(&self.hot);
+            totals[shift..shift + self.totals.len()].copy_from_slice(&self.totals);
         }
         self.first = new_first;
         self.months = months;
-        self.cells = cells;
+        self.hot = hot;
+        self.totals = totals;
     }
 
     /// Adds the sums of `other`, which has the same width.
-    fn merge(&mut self, other: &CellGrid) {
+    fn merge(&mut self, other: &mut CellGrid) {
         if other.months == 0 {
             return;
         }
+        other.settle();
         self.cover(other.first, other.first + other.months as i32 - 1, 0);
         let offset = (other.first - self.first) as usize * self.width;
-        for (mine, theirs) in self.cells[offset..offset + other.cells.len()]
+        for (mine, theirs) in self.totals[offset..offset + other.totals.len()]
             .iter_mut()
-            .zip(&other.cells)
+            .zip(&other.totals)
         {
-            mine.merge(theirs);
+            mine.add(theirs);
         }
     }
+}
+
+/// What [`CellGrid::pass`] found.
+#[derive(Default)]
+struct Pass {
+    /// Largest |quantity| added.
+    max_abs: u64,
+    /// Lowest and highest month outside the grid.
+    outside: Option<(i32, i32)>,
+    /// The first bad sale (its row in the chunk) and why.
+    failure: Option<(usize, TransformError)>,
 }
 
 /// The four columns of rows `low..high`, sliced once so the hot loop has
@@ -490,18 +626,12 @@ pub(crate) fn check_lengths(chunk: &SaleColumns) -> Result<(), TransformError> {
 }
 
 /// Lowest and highest month of `months` that a grid can hold, or `None`
-/// when there is none. Branch-free min/max so that it vectorises.
+/// when there is none.
 fn valid_month_bounds(months: &[i32]) -> Option<(i32, i32)> {
     let (min, max) = months
         .iter()
-        .map(|&m| {
-            if (0..=MAX_ORDINAL).contains(&m) {
-                (m, m)
-            } else {
-                (i32::MAX, i32::MIN)
-            }
-        })
-        .fold((i32::MAX, i32::MIN), |(lo, hi), (a, b)| (lo.min(a), hi.max(b)));
+        .filter(|m| (0..=MAX_ORDINAL).contains(*m))
+        .fold((i32::MAX, i32::MIN), |(lo, hi), &m| (lo.min(m), hi.max(m)));
     (min <= max).then_some((min, max))
 }
 
@@ -513,30 +643,6 @@ fn default_threads() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cell_sums_are_exact_beyond_i64() {
-        let mut cell = Cell::default();
-        for _ in 0..4 {
-            cell.add(i64::MAX);
-        }
-        cell.add(-5);
-        assert_eq!(cell.quantity(), 4 * i128::from(i64::MAX) - 5);
-        cell.sub(i64::MAX);
-        cell.sub(-5);
-        assert_eq!(cell.quantity(), 3 * i128::from(i64::MAX));
-        assert_eq!(cell.count(), 3);
-
-        let mut negative = Cell::default();
-        for _ in 0..3 {
-            negative.add(i64::MIN);
-        }
-        assert_eq!(negative.quantity(), 3 * i128::from(i64::MIN));
-        let mut merged = cell;
-        merged.merge(&negative);
-        assert_eq!(merged.quantity(), 3 * i128::from(i64::MAX) + 3 * i128::from(i64::MIN));
-        assert_eq!(merged.count(), 6);
-    }
 
     #[test]
     fn month_bounds_skip_invalid_months() {

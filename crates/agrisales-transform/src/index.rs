@@ -70,8 +70,6 @@ impl IdIndex {
 pub(crate) struct Positions {
     regions: IdIndex,
     products: IdIndex,
-    region_count: usize,
-    product_count: usize,
     region_ids: Option<(i32, i32)>,
     product_ids: Option<(i32, i32)>,
 }
@@ -85,8 +83,6 @@ impl Positions {
         Ok(Self {
             regions: region_index,
             products: product_index,
-            region_count: regions.len(),
-            product_count: products.len(),
             region_ids: id_range(regions.iter().map(|r| r.id)),
             product_ids: id_range(products.iter().map(|p| p.id)),
         })
@@ -102,14 +98,6 @@ impl Positions {
     #[inline]
     pub(crate) fn region(&self, id: i32) -> Option<usize> {
         self.regions.get(id)
-    }
-
-    pub(crate) fn region_count(&self) -> usize {
-        self.region_count
-    }
-
-    pub(crate) fn product_count(&self) -> usize {
-        self.product_count
     }
 
     /// Lowest and highest region id, `None` for an empty list.

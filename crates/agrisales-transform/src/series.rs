@@ -3,7 +3,7 @@
 use agrisales_domain::{Product, ProductRegionSeries, Region, SaleColumns, YearMonth};
 
 use crate::TransformError;
-use crate::cells::{CellGrid, Keys};
+use crate::cells::{CellGrid, Keys, Layout};
 use crate::index::Positions;
 
 /// Streaming accumulation of monthly quantities per (product, region).
@@ -21,7 +21,16 @@ pub struct SeriesBuilder {
 impl SeriesBuilder {
     /// Prepares a builder for sales of `products` in `regions`.
     pub fn new(regions: &[Region], products: &[Product]) -> Result<Self, TransformError> {
-        let keys = Keys::new(Positions::new(regions, products)?);
+        let positions = Positions::new(regions, products)?;
+        // Grid cell of (product, region): product × regions + region; no
+        // revenue.
+        let layout = Layout {
+            product_part: (0..products.len()).map(|p| (p * regions.len()) as u32).collect(),
+            region_part: (0..regions.len()).map(|r| r as u32).collect(),
+            price: vec![0; products.len()],
+            width: products.len() * regions.len(),
+        };
+        let keys = Keys::new(positions, layout);
         Ok(Self {
             products: products.to_vec(),
             regions: regions.to_vec(),
@@ -59,7 +68,8 @@ impl SeriesBuilder {
     /// month with sales of any product, with 0 for months without sales.
     /// Its columns are the regions where the product sold at least once,
     /// ordered by region id.
-    pub fn finish(self) -> Vec<ProductRegionSeries> {
+    pub fn finish(mut self) -> Vec<ProductRegionSeries> {
+        self.grid.settle();
         // The grid may hold empty months past the last sale (it grows with
         // a margin): series end at the last month with a sale.
         let months = self.grid.used_rows().map_or(0, |(_, last)| last + 1);
@@ -71,7 +81,7 @@ impl SeriesBuilder {
 
         let mut series = Vec::new();
         for product in product_order {
-            let sold = |row: usize, region: usize| self.grid.row(row)[product * region_count + region].count() > 0;
+            let sold = |row: usize, region: usize| self.grid.row(row)[product * region_count + region].count > 0;
             let Some(first_row) = (0..months).find(|&row| (0..region_count).any(|r| sold(row, r))) else {
                 continue;
             };
@@ -84,7 +94,7 @@ impl SeriesBuilder {
             let mut quantity_kg = Vec::with_capacity((months - first_row) * columns.len());
             for row in first_row..months {
                 for &region in &columns {
-                    quantity_kg.push(self.grid.row(row)[product * region_count + region].quantity() as f64 / 1000.0);
+                    quantity_kg.push(self.grid.row(row)[product * region_count + region].quantity as f64 / 1000.0);
                 }
             }
 
