@@ -216,7 +216,6 @@ impl Keys {
 
     /// Returns the error for a sale whose ids did not resolve, or `None`
     /// when both ids are known.
-    #[cold]
     fn unknown_id(&self, row: usize, product_id: i32, region_id: i32) -> Option<TransformError> {
         if self.split.positions.product(product_id).is_none() {
             return Some(TransformError::UnknownProduct { row, product_id });
@@ -245,13 +244,6 @@ pub(crate) struct CellGrid {
     min_rows_per_thread: usize,
     /// Sales per overflow check; `BLOCK_ROWS` except in tests.
     block_rows: usize,
-}
-
-/// What one pass over a block does to the hot cells.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Op {
-    Add,
-    Undo,
 }
 
 impl CellGrid {
@@ -412,14 +404,14 @@ impl CellGrid {
         while start < high {
             let end = (start + self.block_rows).min(high);
             let block = Columns::of(chunk, start, end);
-            let pass = self.pass(lookup, keys, &block, start, Op::Add);
+            let pass = self.pass::<L, false>(lookup, keys, &block, start);
             if let Some(bounds) = pass.outside {
                 outside = Some(outside.map_or(bounds, |(a, b)| (a.min(bounds.0), b.max(bounds.1))));
             }
             if let Some((stop, error)) = pass.failure {
                 // Undo this block's rows before the bad one, then the
                 // earlier blocks of this push, exactly, in the totals.
-                self.pass(lookup, keys, &Columns::of(chunk, start, stop), start, Op::Undo);
+                self.pass::<L, true>(lookup, keys, &Columns::of(chunk, start, stop), start);
                 self.settle();
                 self.exact_pass(lookup, &Columns::of(chunk, low, start), None, -1);
                 return Err(error);
@@ -427,10 +419,10 @@ impl CellGrid {
 
             let block_bound = (end - start) as u128 * u128::from(pass.max_abs) * keys.price_bound;
             if self.hot_bound + block_bound > i64::MAX as u128 {
-                self.pass(lookup, keys, &block, start, Op::Undo);
+                self.pass::<L, true>(lookup, keys, &block, start);
                 self.settle();
                 if block_bound <= i64::MAX as u128 {
-                    self.pass(lookup, keys, &block, start, Op::Add);
+                    self.pass::<L, false>(lookup, keys, &block, start);
                     self.hot_bound = block_bound;
                 } else {
                     self.exact_pass(lookup, &block, None, 1);
@@ -451,9 +443,16 @@ impl CellGrid {
         Ok(())
     }
 
-    /// The hot loop over one block. Sales whose ids are unknown stop it;
+    /// The hot loop over one block: adds its sales to the hot cells, or
+    /// removes them when `UNDO`. Sales whose ids are unknown stop it;
     /// sales of months outside the grid are left out and reported.
-    fn pass<L: Lookup>(&mut self, lookup: &L, keys: &Keys, block: &Columns<'_>, offset: usize, op: Op) -> Pass {
+    fn pass<L: Lookup, const UNDO: bool>(
+        &mut self,
+        lookup: &L,
+        keys: &Keys,
+        block: &Columns<'_>,
+        offset: usize,
+    ) -> Pass {
         let first = self.first;
         let months = self.months as u32;
         let width = self.width;
@@ -466,35 +465,19 @@ impl CellGrid {
             if entry.cell != NONE && row < months {
                 let cell = &mut hot[row as usize * width + entry.cell as usize];
                 let revenue = milli.wrapping_mul(entry.price);
-                if op == Op::Add {
-                    cell.quantity = cell.quantity.wrapping_add(milli);
-                    cell.revenue = cell.revenue.wrapping_add(revenue);
-                    cell.count = cell.count.wrapping_add(1);
-                } else {
+                if UNDO {
                     cell.quantity = cell.quantity.wrapping_sub(milli);
                     cell.revenue = cell.revenue.wrapping_sub(revenue);
                     cell.count = cell.count.wrapping_sub(1);
+                } else {
+                    cell.quantity = cell.quantity.wrapping_add(milli);
+                    cell.revenue = cell.revenue.wrapping_add(revenue);
+                    cell.count = cell.count.wrapping_add(1);
                 }
                 max_abs = max_abs.max(milli.unsigned_abs());
-                continue;
-            }
-            if op == Op::Undo {
-                continue;
-            }
-            let at = offset + i;
-            if let Some(error) = keys.unknown_id(at, product_id, region_id) {
-                result.failure = Some((at, error));
+            } else if !UNDO && rare_sale(keys, &mut result, offset + i, product_id, region_id, month).is_break() {
                 break;
             }
-            if !(0..=MAX_ORDINAL).contains(&month) {
-                result.failure = Some((at, TransformError::MonthOutOfRange { row: at, month }));
-                break;
-            }
-            result.outside = Some(
-                result
-                    .outside
-                    .map_or((month, month), |(a, b)| (a.min(month), b.max(month))),
-            );
         }
         result.max_abs = max_abs;
         result
@@ -569,6 +552,35 @@ impl CellGrid {
             mine.add(theirs);
         }
     }
+}
+
+/// Handles a sale the hot loop could not add: an unknown id or a bad
+/// month stops the pass with an error, a month outside the grid is noted.
+/// Out of line so that the hot loop keeps its registers.
+#[cold]
+#[inline(never)]
+fn rare_sale(
+    keys: &Keys,
+    result: &mut Pass,
+    at: usize,
+    product_id: i32,
+    region_id: i32,
+    month: i32,
+) -> std::ops::ControlFlow<()> {
+    if let Some(error) = keys.unknown_id(at, product_id, region_id) {
+        result.failure = Some((at, error));
+        return std::ops::ControlFlow::Break(());
+    }
+    if !(0..=MAX_ORDINAL).contains(&month) {
+        result.failure = Some((at, TransformError::MonthOutOfRange { row: at, month }));
+        return std::ops::ControlFlow::Break(());
+    }
+    result.outside = Some(
+        result
+            .outside
+            .map_or((month, month), |(a, b)| (a.min(month), b.max(month))),
+    );
+    std::ops::ControlFlow::Continue(())
 }
 
 /// What [`CellGrid::pass`] found.
