@@ -190,7 +190,7 @@ fn generate(args: &Args, regions: &[Region], products: &[Product]) -> Result<Sal
     let mut sales = SaleColumns::with_capacity(args.rows as usize);
     for sale in SalesGenerator::new(&config, regions, products)? {
         sales.push(sale.product_id, sale.region_id, YearMonth::of(sale.date), sale.quantity);
-        if sales.len() % 65_536 == 0 {
+        if sales.len().is_multiple_of(65_536) {
             bar.set_position(sales.len() as u64);
         }
     }

@@ -464,7 +464,7 @@ mod tests {
         let cases: [(Vec<u8>, &str); 4] = [
             (stream(&[good.clone(), null]), "NULL"),
             (b"1\t2\t2024-01-01\t3\n".to_vec(), "signature"),
-            (stream(&[good.clone()])[..40].to_vec(), "ended"),
+            (stream(std::slice::from_ref(&good))[..40].to_vec(), "ended"),
             (stream(&[good, tuple(&[Some(vec![0; 4])])]), "expected 4 fields"),
         ];
         for (bytes, expected) in cases {
