@@ -315,7 +315,7 @@ pub(crate) fn stream_sale_chunks(
     Ok(rows)
 }
 
-/// Why [`stream_sale_chunks`] stopped.
+/// Failure of [`stream_sale_chunks`].
 #[derive(Debug)]
 pub(crate) enum StreamError {
     /// Row `row` (one-based) could not be read or decoded.

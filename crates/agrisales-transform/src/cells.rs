@@ -12,13 +12,13 @@
 //! move into `i128` totals before they could overflow. After each block
 //! of sales the grid bounds what the hot cells may hold since the last
 //! move: Σ (block sales × largest |quantity| in the block × largest
-//! |price|). While that bound stays below 2⁶³ no hot sum can have
-//! wrapped; when a block would pass it, the block is undone (wrapping
+//! |price|). While that bound stays below 2⁶³, no hot sum can have
+//! wrapped. When a block would pass it, the block is undone (wrapping
 //! subtraction restores the cells exactly), the hot cells move into the
 //! totals and the block runs again. A block that alone passes the bound
-//! (quantities near 10¹⁵) goes through an `i128` path. With real data
-//! (quantities below 10⁸ thousandths, prices below 10⁴ cents) the move
-//! happens once per billions of sales.
+//! (quantities near 10¹⁵) goes through an `i128` path. With lots below
+//! 2 × 10⁷ thousandths and prices below 10⁴ cents, as generated data has,
+//! the move happens at most once per 40 million sales.
 
 use agrisales_domain::SaleColumns;
 
@@ -33,9 +33,8 @@ const MAX_ORDINAL: i32 = 9999 * 12 + 11;
 /// by date make the grid grow once a year instead of once a month.
 const GROWTH_MARGIN: i32 = 12;
 
-/// The joint (product, region) lookup table is used when it has at most
-/// this many entries (16 bytes each, so 1 MB); wider id ranges use two
-/// separate lookups.
+/// Largest joint (product, region) lookup table, in entries of 16 bytes
+/// (1 MB). Wider id ranges use two separate lookups.
 const MAX_JOINT_ENTRIES: usize = 1 << 16;
 
 /// Sales per block between two overflow checks.
@@ -46,8 +45,9 @@ const BLOCK_ROWS: usize = 1 << 16;
 /// more than the thread saves.
 pub(crate) const MIN_ROWS_PER_THREAD: usize = 1 << 17;
 
-/// Where a (product, region) pair goes: its grid column and the price
-/// its quantities are multiplied by. `cell == NONE` marks an unknown pair.
+/// Destination of a (product, region) pair: its grid column and the
+/// price its quantities are multiplied by. `cell == NONE` marks an
+/// unknown pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Entry {
     cell: u32,
@@ -138,9 +138,9 @@ impl Lookup for SplitLookup {
     }
 }
 
-/// How a consumer lays out its grid: cell of (product position, region
-/// position) = `product_part[p] + region_part[r]`, and the price of each
-/// product (0 when revenue is not wanted).
+/// Grid layout of a consumer: the cell of (product position, region
+/// position) is `product_part[p] + region_part[r]`, and `price` holds
+/// each product's price (0 when revenue is not wanted).
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
     pub(crate) product_part: Vec<u32>,
