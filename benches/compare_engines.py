@@ -5,7 +5,7 @@ data set and reads this script's output; it can also be run by hand:
 
     python benches/compare_engines.py --data DIR --runs 5
 
-DIR holds the sales as raw little-endian columns (`product_id.i32`,
+DIR contains the sales as raw little-endian columns (`product_id.i32`,
 `region_id.i32`, `month.i32`, `quantity_milli.i64`) and the catalogue as
 `products.csv` (product_id, category, price_cents). Loading them into
 numpy and into each library's frames happens before any timing: every

@@ -4,11 +4,12 @@ agrisales' `etl` example is measured against (see docs/benchmarks.md).
     python benches/etl_peers.py pandas --database-url URL --mongodb-database NAME
     python benches/etl_peers.py polars --database-url URL --mongodb-database NAME
 
-Both read the same PostgreSQL tables as the Rust ETL, compute the same
-`agrégats_ventes` documents (region x category x month: exact quantity
-and revenue, number of sales, changes against the previous month and the
-same month a year before) and upsert them into MongoDB on the unique key
-(id_region, catégorie, mois) with pymongo bulk writes of 1,000 documents.
+Both read the same PostgreSQL tables as the Rust ETL. They compute the
+same `agrégats_ventes` documents: per region x category x month, the
+exact quantity and revenue, the number of sales, and the changes against
+the previous month and the same month a year before. Then they upsert
+them into MongoDB on the unique key (id_region, catégorie, mois) with
+pymongo bulk writes of 1,000 documents.
 
 - pandas: `pandas.read_sql` through SQLAlchemy + psycopg, then
   `DataFrame.groupby`.
@@ -116,7 +117,7 @@ def round_half_away(revenue_e5):
 
 
 def documents(rows):
-    """The agrégats_ventes documents of the rows, with the trends."""
+    """Build the agrégats_ventes documents of the rows, with the trends."""
     quantity = {(r, c, m): q for (r, _, c, m, q, _, _) in rows}
 
     def change(r, c, m, lag, q):
