@@ -249,15 +249,24 @@ pub(crate) struct CellGrid {
 impl CellGrid {
     pub(crate) fn new(width: usize) -> Self {
         Self {
+            threads: default_threads(),
+            ..Self::local(width, BLOCK_ROWS)
+        }
+    }
+
+    /// A grid for one thread of a parallel push; it never spawns threads
+    /// itself, so it skips asking the system for its parallelism.
+    fn local(width: usize, block_rows: usize) -> Self {
+        Self {
             first: 0,
             months: 0,
             width,
             hot: Vec::new(),
             totals: Vec::new(),
             hot_bound: 0,
-            threads: default_threads(),
+            threads: 1,
             min_rows_per_thread: MIN_ROWS_PER_THREAD,
-            block_rows: BLOCK_ROWS,
+            block_rows,
         }
     }
 
@@ -340,15 +349,13 @@ impl CellGrid {
                 .map(|t| {
                     let (low, high) = bounds(t);
                     scope.spawn(move || {
-                        let mut local = CellGrid::new(width);
-                        local.block_rows = block_rows;
+                        let mut local = CellGrid::local(width, block_rows);
                         local.push_range(keys, chunk, low, high).map(|()| local)
                     })
                 })
                 .collect();
             let (low, high) = bounds(0);
-            let mut local = CellGrid::new(width);
-            local.block_rows = block_rows;
+            let mut local = CellGrid::local(width, block_rows);
             let mut partials = vec![local.push_range(keys, chunk, low, high).map(|()| local)];
             for handle in spawned {
                 // A panic in a worker is a bug: pass it on unchanged.
