@@ -6,7 +6,7 @@
 //! - [`PgRepository`]: connection (with [`PgRepository::connect_or_create`]
 //!   creating a missing database), bulk loading through multi-row `INSERT`
 //!   and `COPY ... FROM STDIN`, and streaming extraction through
-//!   `COPY ... TO STDOUT`. It implements the domain's
+//!   `COPY ... TO STDOUT (FORMAT binary)`. It implements the domain's
 //!   [`SalesSource`](agrisales_domain::SalesSource).
 //! - [`analyses`]: the six sales analyses (sales by region and month, top
 //!   products by category, lowest-selling regions, top products by revenue
@@ -47,7 +47,7 @@
 //! ```
 
 pub mod analyses;
-mod copy_text;
+mod copy_binary;
 mod error;
 mod incremental;
 mod repository;

@@ -1,7 +1,7 @@
 //! The repository: connection, migrations, bulk loading and extraction.
 
 use std::cell::RefCell;
-use std::io::{BufRead, Write};
+use std::io::Write;
 
 use agrisales_domain::{ChunkError, NewProduct, NewRegion, NewSale, Product, Region, SaleColumns, SalesSource};
 use diesel::connection::TransactionManager;
@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Integer, Text};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use crate::copy_text::parse_sale_line;
+use crate::copy_binary::{StreamError, stream_sale_chunks};
 use crate::schema::ventes;
 use crate::{PgError, PgTarget};
 
@@ -394,8 +394,9 @@ impl PgRepository {
         Ok(rows.into_iter().map(Product::from).collect())
     }
 
-    /// Streams every sale with `COPY ventes (...) TO STDOUT`, in chunks of
-    /// at most `chunk_rows`; see [`SalesSource::stream_sales`].
+    /// Streams every sale with `COPY ventes (...) TO STDOUT (FORMAT
+    /// binary)`, in chunks of at most `chunk_rows`; see
+    /// [`SalesSource::stream_sales`].
     ///
     /// Memory stays at one chunk however many sales there are.
     pub fn stream_sales(
@@ -403,15 +404,14 @@ impl PgRepository {
         chunk_rows: usize,
         on_chunk: &mut dyn FnMut(&SaleColumns) -> Result<(), ChunkError>,
     ) -> Result<u64, PgError> {
-        let chunk_rows = chunk_rows.max(1);
         let target = self.target.to_string();
-        let mut reader = diesel::copy_to((
+        let reader = diesel::copy_to((
             ventes::id_produit,
             ventes::region_vente,
             ventes::date_vente,
             ventes::quantite,
         ))
-        .with_format(CopyFormat::Text)
+        .with_format(CopyFormat::Binary)
         .load_raw(&mut self.conn)
         .map_err(|source| PgError::Query {
             context: "starting the sales COPY",
@@ -419,39 +419,10 @@ impl PgRepository {
             source,
         })?;
 
-        let mut chunk = SaleColumns::with_capacity(chunk_rows);
-        let mut line = Vec::with_capacity(64);
-        let mut rows = 0_u64;
-        loop {
-            line.clear();
-            let read = reader.read_until(b'\n', &mut line).map_err(|e| PgError::CopyRow {
-                row: rows + 1,
-                target: target.clone(),
-                reason: format!("reading the stream failed: {e}"),
-            })?;
-            if read == 0 {
-                break;
-            }
-
-            rows += 1;
-            let (product_id, region_id, month, quantity) =
-                parse_sale_line(&line).map_err(|reason| PgError::CopyRow {
-                    row: rows,
-                    target: target.clone(),
-                    reason,
-                })?;
-            chunk.push(product_id, region_id, month, quantity);
-
-            if chunk.len() >= chunk_rows {
-                on_chunk(&chunk).map_err(PgError::Consumer)?;
-                chunk.clear();
-            }
-        }
-
-        if !chunk.is_empty() {
-            on_chunk(&chunk).map_err(PgError::Consumer)?;
-        }
-        Ok(rows)
+        stream_sale_chunks(reader, chunk_rows, on_chunk).map_err(|error| match error {
+            StreamError::Row { row, reason } => PgError::CopyRow { row, target, reason },
+            StreamError::Consumer(error) => PgError::Consumer(error),
+        })
     }
 
     pub(crate) fn query_error(&self, context: &'static str, source: diesel::result::Error) -> PgError {

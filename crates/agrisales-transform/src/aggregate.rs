@@ -2,29 +2,33 @@
 
 use agrisales_domain::{Cents, MonthlyAggregate, Product, Quantity, Region, Revenue, SaleColumns, YearMonth};
 
+use ndarray::Array2;
+
 use crate::TransformError;
-use crate::grid::MonthGrid;
+use crate::cells::{CellGrid, Keys, Layout, Total};
 use crate::index::Positions;
 
 /// Streaming aggregation of sales into monthly totals per (region,
 /// category).
 ///
 /// Feed chunks in any order with [`MonthlyAggregator::push`], then call
-/// [`MonthlyAggregator::finish`]. Memory is one cell per (month, region,
-/// category), whatever the number of sales. Sums are exact integers;
+/// [`MonthlyAggregator::finish`]. Memory is one cell per (month, product,
+/// region), whatever the number of sales. Sums are exact integers;
 /// revenue is rounded to the cent once per group, after summing, as SQL's
 /// `round(sum(quantité * prix_unitaire), 2)` does.
+///
+/// A chunk of at least 262,144 sales is split between threads (by default
+/// as many as [`std::thread::available_parallelism`]; see
+/// [`MonthlyAggregator::with_threads`]). Smaller chunks, such as the
+/// 65,536-sale chunks of the streaming extract, run on the caller's
+/// thread: there a thread would cost more than it saves.
 #[derive(Debug, Clone)]
 pub struct MonthlyAggregator {
     regions: Vec<Region>,
-    positions: Positions,
-    /// Category position of each product, in `product_index` order.
-    product_category: Vec<u32>,
-    /// Price in cents of each product, in `product_index` order.
-    product_price: Vec<i64>,
+    keys: Keys,
     /// Category names, sorted.
     categories: Vec<String>,
-    grid: MonthGrid,
+    grid: CellGrid,
     sales: u64,
 }
 
@@ -36,46 +40,47 @@ impl MonthlyAggregator {
         let mut categories: Vec<String> = products.iter().map(|p| p.category.clone()).collect();
         categories.sort();
         categories.dedup();
-        let product_category = products
-            .iter()
-            .map(|p| categories.binary_search(&p.category).unwrap_or(0) as u32)
-            .collect();
-        let product_price = products.iter().map(|p| p.unit_price.get()).collect();
+        // Grid cell of (product, region): region × categories + category.
+        let layout = Layout {
+            product_part: products
+                .iter()
+                .map(|p| categories.binary_search(&p.category).unwrap_or(0) as u32)
+                .collect(),
+            region_part: (0..regions.len()).map(|r| (r * categories.len()) as u32).collect(),
+            price: products.iter().map(|p| p.unit_price.get()).collect(),
+            width: regions.len() * categories.len(),
+        };
+        let keys = Keys::new(positions, layout);
 
-        let width = regions.len() * categories.len();
         Ok(Self {
             regions: regions.to_vec(),
-            positions,
-            product_category,
-            product_price,
+            grid: CellGrid::new(keys.width()),
+            keys,
             categories,
-            grid: MonthGrid::new(width),
             sales: 0,
         })
     }
 
+    /// Sets the number of threads a large chunk may use; 1 keeps all work
+    /// on the caller's thread. Results do not depend on it.
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.grid.set_threads(threads);
+        self
+    }
+
+    /// Number of threads a large chunk may use.
+    pub fn threads(&self) -> usize {
+        self.grid.threads()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn grid_mut(&mut self) -> &mut CellGrid {
+        &mut self.grid
+    }
+
     /// Adds a chunk of sales. On error nothing of the chunk is added.
     pub fn push(&mut self, chunk: &SaleColumns) -> Result<(), TransformError> {
-        check_lengths(chunk)?;
-        if chunk.is_empty() {
-            return Ok(());
-        }
-
-        // Resolve every row first so that a bad row leaves the sums intact.
-        let category_count = self.categories.len();
-        let resolved = self.positions.map_rows(chunk, |product, region| {
-            (
-                region * category_count + self.product_category[product] as usize,
-                self.product_price[product],
-            )
-        })?;
-
-        let (low, high) = month_bounds(&chunk.month);
-        self.grid.cover(low, high);
-        for ((&month, &quantity), &(cell, price)) in chunk.month.iter().zip(&chunk.quantity_milli).zip(&resolved) {
-            let revenue = i128::from(quantity) * i128::from(price);
-            self.grid.add(month, cell, quantity, revenue);
-        }
+        self.grid.push(&self.keys, chunk)?;
         self.sales += chunk.len() as u64;
         Ok(())
     }
@@ -87,27 +92,36 @@ impl MonthlyAggregator {
 
     /// Returns one aggregate per (region, category, month) with at least
     /// one sale, ordered by region id, category and month.
-    pub fn finish(self) -> Vec<MonthlyAggregate> {
+    pub fn finish(mut self) -> Vec<MonthlyAggregate> {
+        self.grid.settle();
         let months = self.grid.months();
         let category_count = self.categories.len();
         let mut order: Vec<usize> = (0..self.regions.len()).collect();
         order.sort_by_key(|&r| self.regions[r].id);
+
+        // Exact totals as (month, region × category) tables.
+        let width = self.keys.width();
+        let cells = |field: fn(&Total) -> i128| {
+            Array2::from_shape_fn((months, width), |(row, cell)| field(&self.grid.row(row)[cell]))
+        };
+        let quantities = cells(|t| t.quantity);
+        let revenues = cells(|t| t.revenue);
+        let counts = Array2::from_shape_fn((months, width), |(row, cell)| self.grid.row(row)[cell].count);
 
         let mut aggregates = Vec::new();
         for region in order {
             for category in 0..category_count {
                 let cell = region * category_count + category;
                 for row in 0..months {
-                    let count = self.grid.count[[row, cell]];
+                    let count = counts[[row, cell]];
                     if count == 0 {
                         continue;
                     }
-                    let quantity = self.grid.quantity[[row, cell]];
+                    let quantity = quantities[[row, cell]];
                     let change_vs = |lag: usize| {
                         let earlier = row.checked_sub(lag)?;
-                        let before = self.grid.quantity[[earlier, cell]];
-                        (self.grid.count[[earlier, cell]] > 0 && before > 0)
-                            .then(|| quantity as f64 / before as f64 - 1.0)
+                        let before = quantities[[earlier, cell]];
+                        (counts[[earlier, cell]] > 0 && before > 0).then(|| quantity as f64 / before as f64 - 1.0)
                     };
 
                     aggregates.push(MonthlyAggregate {
@@ -116,8 +130,8 @@ impl MonthlyAggregator {
                         category: self.categories[category].clone(),
                         month: YearMonth::from_ordinal(self.grid.first() + row as i32),
                         total_quantity: Quantity::from_milli(saturate(quantity)),
-                        revenue: round_revenue(self.grid.revenue[[row, cell]]),
-                        revenue_exact: Revenue::from_raw(self.grid.revenue[[row, cell]]),
+                        revenue: round_revenue(revenues[[row, cell]]),
+                        revenue_exact: Revenue::from_raw(revenues[[row, cell]]),
                         sale_count: count,
                         change_vs_previous_month: change_vs(1),
                         change_vs_previous_year: change_vs(12),
@@ -127,27 +141,6 @@ impl MonthlyAggregator {
         }
         aggregates
     }
-}
-
-pub(crate) fn check_lengths(chunk: &SaleColumns) -> Result<(), TransformError> {
-    let n = chunk.product_id.len();
-    if chunk.region_id.len() != n || chunk.month.len() != n || chunk.quantity_milli.len() != n {
-        return Err(TransformError::RaggedChunk(format!(
-            "product_id={} region_id={} month={} quantity_milli={}",
-            n,
-            chunk.region_id.len(),
-            chunk.month.len(),
-            chunk.quantity_milli.len()
-        )));
-    }
-    Ok(())
-}
-
-/// Returns the lowest and highest month ordinal of a non-empty column.
-pub(crate) fn month_bounds(months: &[i32]) -> (i32, i32) {
-    months
-        .iter()
-        .fold((i32::MAX, i32::MIN), |(lo, hi), &m| (lo.min(m), hi.max(m)))
 }
 
 /// Clamps an exact sum to `i64`; beyond ±9.2 × 10¹⁵ kg no real data goes.

@@ -32,6 +32,17 @@ pub enum TransformError {
         id: i32,
     },
 
+    /// A sale's month is not the ordinal of a month from year 0 to 9999.
+    #[error(
+        "sale {row} of the chunk has month ordinal {month}, outside years 0 to 9999; months are YearMonth::ordinal values (year × 12 + month − 1)"
+    )]
+    MonthOutOfRange {
+        /// Zero-based position of the sale in its chunk.
+        row: usize,
+        /// The month ordinal received.
+        month: i32,
+    },
+
     /// The columns of a chunk have different lengths.
     #[error("chunk columns have different lengths: {0}")]
     RaggedChunk(String),

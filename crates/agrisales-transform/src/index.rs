@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use agrisales_domain::{Product, Region, SaleColumns};
+use agrisales_domain::{Product, Region};
 
 use crate::TransformError;
 
@@ -70,38 +70,52 @@ impl IdIndex {
 pub(crate) struct Positions {
     regions: IdIndex,
     products: IdIndex,
+    region_ids: Option<(i32, i32)>,
+    product_ids: Option<(i32, i32)>,
 }
 
 impl Positions {
     pub(crate) fn new(regions: &[Region], products: &[Product]) -> Result<Self, TransformError> {
-        let regions = IdIndex::new(regions.iter().map(|r| r.id))
+        let region_index = IdIndex::new(regions.iter().map(|r| r.id))
             .map_err(|id| TransformError::DuplicateId { list: "region", id })?;
-        let products = IdIndex::new(products.iter().map(|p| p.id))
+        let product_index = IdIndex::new(products.iter().map(|p| p.id))
             .map_err(|id| TransformError::DuplicateId { list: "product", id })?;
-        Ok(Self { regions, products })
+        Ok(Self {
+            regions: region_index,
+            products: product_index,
+            region_ids: id_range(regions.iter().map(|r| r.id)),
+            product_ids: id_range(products.iter().map(|p| p.id)),
+        })
     }
 
-    /// Returns `per_row(product position, region position)` for every sale
-    /// of `chunk`, or an error naming the first sale with an unknown id.
-    ///
-    /// A plain loop into a preallocated vector: this runs once per sale.
-    pub(crate) fn map_rows<T>(
-        &self,
-        chunk: &SaleColumns,
-        per_row: impl Fn(usize, usize) -> T,
-    ) -> Result<Vec<T>, TransformError> {
-        let mut values = Vec::with_capacity(chunk.len());
-        for (row, (&product_id, &region_id)) in chunk.product_id.iter().zip(&chunk.region_id).enumerate() {
-            let Some(product) = self.products.get(product_id) else {
-                return Err(TransformError::UnknownProduct { row, product_id });
-            };
-            let Some(region) = self.regions.get(region_id) else {
-                return Err(TransformError::UnknownRegion { row, region_id });
-            };
-            values.push(per_row(product, region));
-        }
-        Ok(values)
+    /// Position of product `id` in the product list.
+    #[inline]
+    pub(crate) fn product(&self, id: i32) -> Option<usize> {
+        self.products.get(id)
     }
+
+    /// Position of region `id` in the region list.
+    #[inline]
+    pub(crate) fn region(&self, id: i32) -> Option<usize> {
+        self.regions.get(id)
+    }
+
+    /// Lowest and highest region id, `None` for an empty list.
+    pub(crate) fn region_id_range(&self) -> Option<(i32, i32)> {
+        self.region_ids
+    }
+
+    /// Lowest and highest product id, `None` for an empty list.
+    pub(crate) fn product_id_range(&self) -> Option<(i32, i32)> {
+        self.product_ids
+    }
+}
+
+fn id_range(ids: impl Iterator<Item = i32>) -> Option<(i32, i32)> {
+    ids.fold(None, |range, id| match range {
+        None => Some((id, id)),
+        Some((lo, hi)) => Some((id.min(lo), id.max(hi))),
+    })
 }
 
 #[cfg(test)]

@@ -11,9 +11,15 @@
 //! - [`SeriesBuilder`]: monthly quantities per (product, region), zeros
 //!   filled in, the input of the forecasting crate.
 //!
-//! Both keep dense `ndarray` tables of exact integer sums indexed by
-//! (month, cell), so memory depends on the number of months, regions,
-//! categories and products, never on the number of sales.
+//! Both sum into one dense grid of exact integers indexed by (month,
+//! product, region): no hashing, one table load and one 24-byte cell
+//! update per sale. Memory depends on the number of months, regions and
+//! products, never on the number of sales. Revenue is derived once per
+//! cell as price × quantity sum, and `MonthlyAggregator::finish` folds
+//! products into categories in `ndarray` tables. Chunks of 262,144 sales
+//! or more are split between threads, each with a grid of its own, and
+//! the grids are added at the end; the result does not depend on the
+//! number of threads.
 //!
 //! # Example
 //!
@@ -38,10 +44,12 @@
 //! ```
 
 mod aggregate;
+mod cells;
 mod error;
-mod grid;
 mod index;
 mod series;
+#[cfg(test)]
+mod tests;
 
 pub use aggregate::MonthlyAggregator;
 pub use error::TransformError;

@@ -3,55 +3,63 @@
 use agrisales_domain::{Product, ProductRegionSeries, Region, SaleColumns, YearMonth};
 
 use crate::TransformError;
-use crate::aggregate::{check_lengths, month_bounds};
-use crate::grid::MonthGrid;
+use crate::cells::{CellGrid, Keys, Layout};
 use crate::index::Positions;
 
 /// Streaming accumulation of monthly quantities per (product, region).
 ///
-/// Memory is one cell per (month, product, region).
+/// Memory is one cell per (month, product, region). Large chunks use
+/// several threads, as in [`MonthlyAggregator`](crate::MonthlyAggregator).
 #[derive(Debug, Clone)]
 pub struct SeriesBuilder {
     products: Vec<Product>,
     regions: Vec<Region>,
-    positions: Positions,
-    grid: MonthGrid,
+    keys: Keys,
+    grid: CellGrid,
 }
 
 impl SeriesBuilder {
     /// Prepares a builder for sales of `products` in `regions`.
     pub fn new(regions: &[Region], products: &[Product]) -> Result<Self, TransformError> {
+        let positions = Positions::new(regions, products)?;
+        // Grid cell of (product, region): product × regions + region; no
+        // revenue.
+        let layout = Layout {
+            product_part: (0..products.len()).map(|p| (p * regions.len()) as u32).collect(),
+            region_part: (0..regions.len()).map(|r| r as u32).collect(),
+            price: vec![0; products.len()],
+            width: products.len() * regions.len(),
+        };
+        let keys = Keys::new(positions, layout);
         Ok(Self {
             products: products.to_vec(),
             regions: regions.to_vec(),
-            positions: Positions::new(regions, products)?,
-            grid: MonthGrid::new(products.len() * regions.len()),
+            grid: CellGrid::new(keys.width()),
+            keys,
         })
+    }
+
+    /// Sets the number of threads a large chunk may use; 1 keeps all work
+    /// on the caller's thread.
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.grid.set_threads(threads);
+        self
+    }
+
+    #[cfg(test)]
+    pub(crate) fn grid_mut(&mut self) -> &mut CellGrid {
+        &mut self.grid
     }
 
     /// Adds a chunk of sales. On error nothing of the chunk is added.
     pub fn push(&mut self, chunk: &SaleColumns) -> Result<(), TransformError> {
-        check_lengths(chunk)?;
-        if chunk.is_empty() {
-            return Ok(());
-        }
-
-        let region_count = self.regions.len();
-        let cells = self
-            .positions
-            .map_rows(chunk, |product, region| product * region_count + region)?;
-
-        let (low, high) = month_bounds(&chunk.month);
-        self.grid.cover(low, high);
-        for ((&month, &cell), &quantity) in chunk.month.iter().zip(&cells).zip(&chunk.quantity_milli) {
-            self.grid.add(month, cell, quantity, 0);
-        }
-        Ok(())
+        self.grid.push(&self.keys, chunk)
     }
 
     /// Returns the last month with any sale, or `None` before the first sale.
     pub fn last_month(&self) -> Option<YearMonth> {
-        (self.grid.months() > 0).then(|| YearMonth::from_ordinal(self.grid.first() + self.grid.months() as i32 - 1))
+        let (_, last) = self.grid.used_rows()?;
+        Some(YearMonth::from_ordinal(self.grid.first() + last as i32))
     }
 
     /// Returns one series per product with sales, ordered by product id.
@@ -60,8 +68,11 @@ impl SeriesBuilder {
     /// month with sales of any product, with 0 for months without sales.
     /// Its columns are the regions where the product sold at least once,
     /// ordered by region id.
-    pub fn finish(self) -> Vec<ProductRegionSeries> {
-        let months = self.grid.months();
+    pub fn finish(mut self) -> Vec<ProductRegionSeries> {
+        self.grid.settle();
+        // The grid may hold empty months past the last sale (it grows with
+        // a margin): series end at the last month with a sale.
+        let months = self.grid.used_rows().map_or(0, |(_, last)| last + 1);
         let region_count = self.regions.len();
         let mut region_order: Vec<usize> = (0..region_count).collect();
         region_order.sort_by_key(|&r| self.regions[r].id);
@@ -70,7 +81,7 @@ impl SeriesBuilder {
 
         let mut series = Vec::new();
         for product in product_order {
-            let sold = |row: usize, region: usize| self.grid.count[[row, product * region_count + region]] > 0;
+            let sold = |row: usize, region: usize| self.grid.row(row)[product * region_count + region].count > 0;
             let Some(first_row) = (0..months).find(|&row| (0..region_count).any(|r| sold(row, r))) else {
                 continue;
             };
@@ -83,7 +94,7 @@ impl SeriesBuilder {
             let mut quantity_kg = Vec::with_capacity((months - first_row) * columns.len());
             for row in first_row..months {
                 for &region in &columns {
-                    quantity_kg.push(self.grid.quantity[[row, product * region_count + region]] as f64 / 1000.0);
+                    quantity_kg.push(self.grid.row(row)[product * region_count + region].quantity as f64 / 1000.0);
                 }
             }
 
