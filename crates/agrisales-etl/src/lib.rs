@@ -8,6 +8,8 @@
 //!   per-stage timings.
 //! - [`seed_database`]: fills PostgreSQL with generated data in one
 //!   transaction.
+//! - [`import_files`]: CSV files of regions, products and sales into
+//!   PostgreSQL, with every rejected row reported ([`ImportReport`]).
 //! - [`Settings`]: `DATABASE_URL`, `MONGODB_URI` and `MONGODB_DATABASE`
 //!   resolved from flags, environment and defaults.
 //!
@@ -34,11 +36,13 @@
 //! ```
 
 mod error;
+mod import;
 mod pipeline;
 mod seed;
 mod settings;
 
 pub use error::EtlError;
+pub use import::{ImportInputs, ImportObserver, ImportReport, ImportRunError, KindReport, QuietImport, import_files};
 pub use pipeline::{EtlConfig, EtlReport, Observer, SalesHistory, Silent, Stage, load_history, run_etl};
 pub use seed::seed_database;
 pub use settings::{DEFAULT_DATABASE_URL, DEFAULT_MONGODB_URI, Settings, redact};

@@ -44,6 +44,7 @@
 pub mod analyses;
 mod copy_text;
 mod error;
+mod import;
 mod repository;
 pub mod schema;
 mod target;
