@@ -163,5 +163,6 @@ fn run(args: &Args) -> common::RunResult {
         report.read(),
         report.accepted(),
         report.rejected()
-    )
+    )?;
+    Ok(())
 }
