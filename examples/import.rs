@@ -77,7 +77,9 @@ struct Progress {
 
 impl ImportObserver for Progress {
     fn file_read(&mut self, _kind: Kind, _path: &Path, report: &FileReport) {
-        let bar = self.reading.get_or_insert_with(|| common::progress_bar("read rows", None));
+        let bar = self
+            .reading
+            .get_or_insert_with(|| common::progress_bar("read rows", None));
         bar.inc(report.read);
     }
 
@@ -85,8 +87,10 @@ impl ImportObserver for Progress {
         if let Some(bar) = self.reading.take() {
             bar.finish_and_clear();
         }
-        self.loading
-            .insert(kind, common::progress_bar(&format!("load {}", kind.table()), Some(total)));
+        self.loading.insert(
+            kind,
+            common::progress_bar(&format!("load {}", kind.table()), Some(total)),
+        );
     }
 
     fn loaded(&mut self, kind: Kind, done: u64) {

@@ -102,13 +102,23 @@ fn agmarknet_import_and_etl() {
     ]
     .into();
     assert_eq!(sales_report.rejected, expected);
-    assert_eq!((report.read(), report.accepted(), report.rejected()), (147_241, 127_243, 19_998));
+    assert_eq!(
+        (report.read(), report.accepted(), report.rejected()),
+        (147_241, 127_243, 19_998)
+    );
     assert_eq!(report.read(), report.accepted() + report.rejected());
-    let prices: Vec<(String, i64)> =
-        report.created_products.iter().map(|p| (p.name.clone(), p.unit_price.get())).collect();
+    let prices: Vec<(String, i64)> = report
+        .created_products
+        .iter()
+        .map(|p| (p.name.clone(), p.unit_price.get()))
+        .collect();
     assert_eq!(
         prices,
-        [("Onion".to_owned(), 894), ("Potato".to_owned(), 1000), ("Tomato".to_owned(), 1000)]
+        [
+            ("Onion".to_owned(), 894),
+            ("Potato".to_owned(), 1000),
+            ("Tomato".to_owned(), 1000)
+        ]
     );
     assert_eq!(repo.counts().unwrap().sales, 127_240);
 
@@ -139,7 +149,12 @@ fn agmarknet_import_and_etl() {
         .run()
         .unwrap()
         .map(Result::unwrap)
-        .map(|d| ((d.get_i32("id_region").unwrap(), d.get_str("mois").unwrap().to_owned()), d))
+        .map(|d| {
+            (
+                (d.get_i32("id_region").unwrap(), d.get_str("mois").unwrap().to_owned()),
+                d,
+            )
+        })
         .collect();
     assert_eq!(stored.len(), groups.len());
     for group in &groups {
@@ -147,7 +162,11 @@ fn agmarknet_import_and_etl() {
         let document = &stored[&key];
         assert_eq!(document.get_str("catégorie").unwrap(), "légumes");
         assert_eq!(decimal_text(document, "quantité_totale"), group.quantite, "{key:?}");
-        assert_eq!(decimal_text(document, "chiffre_affaires"), group.chiffre_affaires, "{key:?}");
+        assert_eq!(
+            decimal_text(document, "chiffre_affaires"),
+            group.chiffre_affaires,
+            "{key:?}"
+        );
         assert_eq!(document.get_i64("nombre_ventes").unwrap(), group.nombre, "{key:?}");
     }
 }

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use agrisales_domain::{NewProduct, NewRegion, NewSale, Product, Region};
 use agrisales_import::{
-    FileReport, ImportError, Kind, Located, Mapping, ProductRecord, Reject, RejectReason, RegionRecord, SaleRecord,
+    FileReport, ImportError, Kind, Located, Mapping, ProductRecord, RegionRecord, Reject, RejectReason, SaleRecord,
     derive_products, read_products, read_regions, read_sales, resolve_sales,
 };
 use agrisales_postgres::{PgError, PgRepository};
@@ -134,7 +134,9 @@ pub fn import_files(
 ) -> Result<ImportReport, ImportRunError> {
     let mapping = inputs.mapping.as_ref();
     let regions = read_regions(&inputs.regions, mapping, |p, r| observer.file_read(Kind::Regions, p, r))?;
-    let products = read_products(&inputs.products, mapping, |p, r| observer.file_read(Kind::Products, p, r))?;
+    let products = read_products(&inputs.products, mapping, |p, r| {
+        observer.file_read(Kind::Products, p, r)
+    })?;
     let sales = read_sales(&inputs.sales, mapping, |p, r| observer.file_read(Kind::Sales, p, r))?;
 
     let mut report = ImportReport::default();
@@ -154,7 +156,9 @@ pub fn import_files(
     load_regions(repo, regions.rows, &mut report, observer)?;
     load_products(repo, products.rows, &mut report, observer)?;
 
-    let new_products = mapping.and_then(|m| m.ventes.as_ref()).and_then(|v| v.new_products.as_ref());
+    let new_products = mapping
+        .and_then(|m| m.ventes.as_ref())
+        .and_then(|v| v.new_products.as_ref());
     if let Some(spec) = new_products {
         let known = repo.products()?;
         let missing: Vec<NewProduct> = derive_products(&sales.rows, &known, spec);
@@ -215,7 +219,9 @@ fn load_regions(
         for row in &rows {
             let r = &row.record;
             let same = |e: &Region| e.name == r.name && e.population == r.population;
-            let found = r.id.and_then(|id| by_id.get(&id)).or_else(|| by_name.get(r.name.as_str()));
+            let found =
+                r.id.and_then(|id| by_id.get(&id))
+                    .or_else(|| by_name.get(r.name.as_str()));
             match found {
                 Some(e) if same(e) && r.id.is_none_or(|id| id == e.id) => present += 1,
                 Some(e) => rejects.push(row.reject(
@@ -273,7 +279,9 @@ fn load_products(
         for row in &rows {
             let r = &row.record;
             let same = |e: &Product| e.name == r.name && e.category == r.category && e.unit_price == r.unit_price;
-            let found = r.id.and_then(|id| by_id.get(&id)).or_else(|| by_name.get(r.name.as_str()));
+            let found =
+                r.id.and_then(|id| by_id.get(&id))
+                    .or_else(|| by_name.get(r.name.as_str()));
             match found {
                 Some(e) if same(e) && r.id.is_none_or(|id| id == e.id) => present += 1,
                 Some(e) => rejects.push(row.reject(

@@ -80,16 +80,39 @@ fn database_dependent_reasons() {
     import_files(&mut repo, &inputs(&[regions], &[products], &[]), &mut QuietImport).unwrap();
 
     // (row, expected reason) after the database holds the regions, products and sale 1.
-    let first = file("ventes.csv", "id_vente,id_produit,quantite,date_vente,region_vente\n1,1,10,2024-01-05,1\n");
+    let first = file(
+        "ventes.csv",
+        "id_vente,id_produit,quantite,date_vente,region_vente\n1,1,10,2024-01-05,1\n",
+    );
     import_files(&mut repo, &inputs(&[], &[], &[first]), &mut QuietImport).unwrap();
 
     // (case, row, expected reason; None: the row loads)
     let cases = [
-        ("unknown product by name", ",Poireau,,1,2024-01-05,Bretagne,", Some(RejectReason::UnknownProduct)),
-        ("unknown product by id", ",,9,1,2024-01-05,Bretagne,", Some(RejectReason::UnknownProduct)),
-        ("unknown region by name", ",Tomate,,1,2024-01-05,Corse,", Some(RejectReason::UnknownRegion)),
-        ("unknown region by id", ",,1,1,2024-01-05,,7", Some(RejectReason::UnknownRegion)),
-        ("id taken by another sale", "1,,1,99,2024-01-05,,1", Some(RejectReason::ConflictsWithDatabase)),
+        (
+            "unknown product by name",
+            ",Poireau,,1,2024-01-05,Bretagne,",
+            Some(RejectReason::UnknownProduct),
+        ),
+        (
+            "unknown product by id",
+            ",,9,1,2024-01-05,Bretagne,",
+            Some(RejectReason::UnknownProduct),
+        ),
+        (
+            "unknown region by name",
+            ",Tomate,,1,2024-01-05,Corse,",
+            Some(RejectReason::UnknownRegion),
+        ),
+        (
+            "unknown region by id",
+            ",,1,1,2024-01-05,,7",
+            Some(RejectReason::UnknownRegion),
+        ),
+        (
+            "id taken by another sale",
+            "1,,1,99,2024-01-05,,1",
+            Some(RejectReason::ConflictsWithDatabase),
+        ),
         ("same id, same sale", "1,,1,10,2024-01-05,,1", None),
         ("names ignore case and accents", ",TOMATE,,1,2024-01-05,bretagne,", None),
     ];
@@ -102,13 +125,26 @@ fn database_dependent_reasons() {
         assert_eq!(report.read(), 1, "{case}");
         match expected {
             Some(reason) => assert_eq!(reasons(&report), [(2, reason)], "{case}: {:?}", report.rejects),
-            None => assert_eq!((report.accepted(), report.rejected()), (1, 0), "{case}: {:?}", report.rejects),
+            None => assert_eq!(
+                (report.accepted(), report.rejected()),
+                (1, 0),
+                "{case}: {:?}",
+                report.rejects
+            ),
         }
     }
 
-    let conflicting = file("regions.csv", "id_region,nom_region,population\n1,Bretagne,1\n5,Normandie,3300000\n");
+    let conflicting = file(
+        "regions.csv",
+        "id_region,nom_region,population\n1,Bretagne,1\n5,Normandie,3300000\n",
+    );
     let conflicting_products = file("produits.csv", "nom,catégorie,prix_unitaire\nTomate,légumes,9.99\n");
-    let report = import_files(&mut repo, &inputs(&[conflicting], &[conflicting_products], &[]), &mut QuietImport).unwrap();
+    let report = import_files(
+        &mut repo,
+        &inputs(&[conflicting], &[conflicting_products], &[]),
+        &mut QuietImport,
+    )
+    .unwrap();
     assert_eq!(
         reasons(&report),
         [
@@ -124,8 +160,14 @@ fn database_dependent_reasons() {
 #[test]
 fn reimport_adds_nothing_and_explicit_ids_advance_sequences() {
     let (_pg, mut repo) = database();
-    let regions = file("regions.csv", "id_region;nom_region;population\n40;Bretagne;3400000\n41;Normandie;3300000\n");
-    let products = file("produits.csv", "id_produit;nom;catégorie;prix_unitaire\n50;Tomate;légumes;2,50\n");
+    let regions = file(
+        "regions.csv",
+        "id_region;nom_region;population\n40;Bretagne;3400000\n41;Normandie;3300000\n",
+    );
+    let products = file(
+        "produits.csv",
+        "id_produit;nom;catégorie;prix_unitaire\n50;Tomate;légumes;2,50\n",
+    );
     let sales = file(
         "ventes.csv",
         "id_vente;produit;quantité;date_vente;region\n\
@@ -160,26 +202,45 @@ fn reimport_adds_nothing_and_explicit_ids_advance_sequences() {
         }])
         .unwrap();
     assert_eq!(regions[0].id, 42);
-    let later = file("ventes.csv", "produit,quantite,date_vente,region\nTomate,3,2024-03-07,Corse\n");
+    let later = file(
+        "ventes.csv",
+        "produit,quantite,date_vente,region\nTomate,3,2024-03-07,Corse\n",
+    );
     import_files(&mut repo, &inputs(&[], &[], &[later]), &mut QuietImport).unwrap();
     #[derive(diesel::QueryableByName)]
     struct MaxId {
         #[diesel(sql_type = BigInt)]
         max: i64,
     }
-    let max: MaxId = diesel::sql_query("SELECT max(id_vente) AS max FROM ventes").get_result(repo.connection()).unwrap();
-    assert!(max.max > 900, "keyed sales take ids after the imported 900, got {}", max.max);
+    let max: MaxId = diesel::sql_query("SELECT max(id_vente) AS max FROM ventes")
+        .get_result(repo.connection())
+        .unwrap();
+    assert!(
+        max.max > 900,
+        "keyed sales take ids after the imported 900, got {}",
+        max.max
+    );
 }
 
 #[test]
 fn a_refused_header_loads_nothing() {
     let (_pg, mut repo) = database();
     let regions = file("regions.csv", REGIONS);
-    let sales = file("ventes.csv", "produit,poids,date_vente,region\nTomate,1,2024-01-01,Bretagne\n");
+    let sales = file(
+        "ventes.csv",
+        "produit,poids,date_vente,region\nTomate,1,2024-01-01,Bretagne\n",
+    );
     let error = import_files(&mut repo, &inputs(&[regions], &[], &[sales]), &mut QuietImport).unwrap_err();
     let message = error.to_string();
-    assert!(message.contains("header cannot be mapped") && message.contains("quantite"), "{message}");
-    assert_eq!(repo.counts().unwrap().regions, 0, "regions must not load when a later file is refused");
+    assert!(
+        message.contains("header cannot be mapped") && message.contains("quantite"),
+        "{message}"
+    );
+    assert_eq!(
+        repo.counts().unwrap().regions,
+        0,
+        "regions must not load when a later file is refused"
+    );
 }
 
 #[test]
@@ -222,7 +283,11 @@ price = "median"
     let report = import_files(&mut repo, &all, &mut QuietImport).unwrap();
     assert_eq!((report.read(), report.accepted(), report.rejected()), (5, 4, 1));
     assert_eq!(report.created_products.len(), 1);
-    assert_eq!(report.created_products[0].unit_price.get(), 750, "median of 6.00 and 9.00 per kg");
+    assert_eq!(
+        report.created_products[0].unit_price.get(),
+        750,
+        "median of 6.00 and 9.00 per kg"
+    );
     assert_eq!(
         sales_in(&mut repo),
         [

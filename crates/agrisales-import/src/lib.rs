@@ -201,14 +201,20 @@ pub fn resolve_sales(
         let Some(product_id) = resolve(&row.record.product, &product_names, &product_ids) else {
             rejects.push(row.reject(
                 RejectReason::UnknownProduct,
-                format!("product {} is not in produits; import it first with --produits", row.record.product),
+                format!(
+                    "product {} is not in produits; import it first with --produits",
+                    row.record.product
+                ),
             ));
             continue;
         };
         let Some(region_id) = resolve(&row.record.region, &region_names, &region_ids) else {
             rejects.push(row.reject(
                 RejectReason::UnknownRegion,
-                format!("region {} is not in regions; import it first with --regions", row.record.region),
+                format!(
+                    "region {} is not in regions; import it first with --regions",
+                    row.record.region
+                ),
             ));
             continue;
         };

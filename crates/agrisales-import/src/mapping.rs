@@ -82,7 +82,11 @@ const SALE_FIELDS: &[FieldSpec] = &[
     field("date_vente", "the date of the sale", 3),
     field("region_vente", "the region's id", 4),
     field("region", "the region's name", 4),
-    field("prix", "a price per kilogram, used only to derive new products' prices (optional)", 0),
+    field(
+        "prix",
+        "a price per kilogram, used only to derive new products' prices (optional)",
+        0,
+    ),
 ];
 
 /// The content of a mapping file: one optional section per kind.
@@ -250,10 +254,14 @@ impl FileMapping {
                     known.join(", ")
                 ));
             }
-            let given = [source.column.is_some(), source.value.is_some(), source.from_path.is_some()]
-                .iter()
-                .filter(|b| **b)
-                .count();
+            let given = [
+                source.column.is_some(),
+                source.value.is_some(),
+                source.from_path.is_some(),
+            ]
+            .iter()
+            .filter(|b| **b)
+            .count();
             if given != 1 {
                 return Err(format!(
                     "[{}] field `{name}` needs exactly one of column, value or from_path",
@@ -266,7 +274,9 @@ impl FileMapping {
                     kind.table()
                 ));
             }
-            source.factor().map_err(|e| format!("[{}] field `{name}`: {e}", kind.table()))?;
+            source
+                .factor()
+                .map_err(|e| format!("[{}] field `{name}`: {e}", kind.table()))?;
         }
         if let Some(separator) = &self.separator {
             separator_byte(separator)?;
@@ -281,7 +291,10 @@ impl FileMapping {
                 return Err(format!("[{}] new_products only applies to [ventes]", kind.table()));
             }
             if new.price != "median" {
-                return Err(format!("[ventes.new_products] price `{}` is unknown; use \"median\"", new.price));
+                return Err(format!(
+                    "[ventes.new_products] price `{}` is unknown; use \"median\"",
+                    new.price
+                ));
             }
             if new.category.trim().is_empty() {
                 return Err("[ventes.new_products] category is empty".to_owned());

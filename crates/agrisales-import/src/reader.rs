@@ -4,12 +4,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::ImportError;
 use crate::mapping::{FieldSource, FileMapping, Kind};
 use crate::records::{Record, Values};
 use crate::reject::{Reject, RejectReason};
 use crate::text::{decode, detect_separator, normalize_name};
 use crate::value::Decimal;
-use crate::ImportError;
 
 /// A valid row with where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,7 +159,10 @@ impl<T: Record> Reader<T> {
                         "; pass --mapping FILE to map other column names"
                     }
                 ))),
-                _ => Err(header_error(format!("column `{name}` appears {} times in the header", found.len()))),
+                _ => Err(header_error(format!(
+                    "column `{name}` appears {} times in the header",
+                    found.len()
+                ))),
             }
         };
 
@@ -172,16 +175,20 @@ impl<T: Record> Reader<T> {
                 .find(|(name, _)| normalize_name(name) == spec.name)
                 .map(|(_, source)| source);
             let (source, factor, nulls) = match mapped {
-                Some(FieldSource {
-                    column: Some(name), ..
-                }) => (Source::Column(column(name)?), mapped, true),
+                Some(FieldSource { column: Some(name), .. }) => (Source::Column(column(name)?), mapped, true),
                 Some(FieldSource { value: Some(value), .. }) => (Source::Constant(value.clone()), mapped, true),
                 Some(FieldSource {
-                    from_path: Some(level),
-                    ..
-                }) => (Source::Constant(path_component(path, *level).ok_or_else(|| {
-                    header_error(format!("field {} reads folder {level} above the file, which does not exist", spec.name))
-                })?), mapped, true),
+                    from_path: Some(level), ..
+                }) => (
+                    Source::Constant(path_component(path, *level).ok_or_else(|| {
+                        header_error(format!(
+                            "field {} reads folder {level} above the file, which does not exist",
+                            spec.name
+                        ))
+                    })?),
+                    mapped,
+                    true,
+                ),
                 _ => match normalized_header.iter().position(|h| h == spec.name) {
                     Some(i) => (Source::Column(i), None, false),
                     None => continue,
@@ -191,14 +198,27 @@ impl<T: Record> Reader<T> {
                 Some(f) => f.factor().map_err(&header_error)?,
                 None => Decimal::ONE,
             };
-            let nulls = if nulls { mapped.map(|m| m.null_values.clone()).unwrap_or_default() } else { Vec::new() };
+            let nulls = if nulls {
+                mapped.map(|m| m.null_values.clone()).unwrap_or_default()
+            } else {
+                Vec::new()
+            };
             sources.push((spec.name, source, factor_value, nulls));
         }
-        let mut groups: Vec<u8> = T::KIND.fields().iter().map(|f| f.required_group).filter(|g| *g > 0).collect();
+        let mut groups: Vec<u8> = T::KIND
+            .fields()
+            .iter()
+            .map(|f| f.required_group)
+            .filter(|g| *g > 0)
+            .collect();
         groups.dedup();
         for group in groups {
-            let members: Vec<&str> =
-                T::KIND.fields().iter().filter(|f| f.required_group == group).map(|f| f.name).collect();
+            let members: Vec<&str> = T::KIND
+                .fields()
+                .iter()
+                .filter(|f| f.required_group == group)
+                .map(|f| f.name)
+                .collect();
             if !sources.iter().any(|(name, ..)| members.contains(name)) {
                 let meaning: Vec<String> = T::KIND
                     .fields()
@@ -216,7 +236,11 @@ impl<T: Record> Reader<T> {
             }
         }
         let fill_down: Vec<usize> = mapping.fill_down.iter().map(|c| column(c)).collect::<Result<_, _>>()?;
-        let key_columns: Vec<usize> = mapping.key_columns.iter().map(|c| column(c)).collect::<Result<_, _>>()?;
+        let key_columns: Vec<usize> = mapping
+            .key_columns
+            .iter()
+            .map(|c| column(c))
+            .collect::<Result<_, _>>()?;
         let overflow = mapping.overflow_column.as_deref().map(column).transpose()?;
         let mut skip_rules = Vec::new();
         for rule in &mapping.skip {
@@ -274,8 +298,14 @@ impl<T: Record> Reader<T> {
             }
             fields.resize(header.len(), String::new());
 
-            if fields.iter().map(|f| normalize_name(f)).eq(normalized_header.iter().cloned()) {
-                self.parsed.rejects.push(reject(RejectReason::RepeatedHeader, "the header line again".to_owned()));
+            if fields
+                .iter()
+                .map(|f| normalize_name(f))
+                .eq(normalized_header.iter().cloned())
+            {
+                self.parsed
+                    .rejects
+                    .push(reject(RejectReason::RepeatedHeader, "the header line again".to_owned()));
                 fill_state.iter_mut().for_each(|s| *s = None);
                 continue;
             }
@@ -296,7 +326,9 @@ impl<T: Record> Reader<T> {
                 (!empty.is_empty() && empty.iter().all(|c| fields[*c].trim().is_empty()))
                     || by_value.is_some_and(|c| rule.values.iter().any(|v| v.trim() == fields[c].trim()))
             }) {
-                self.parsed.rejects.push(reject(RejectReason::SkippedByMapping, rule.reason.clone()));
+                self.parsed
+                    .rejects
+                    .push(reject(RejectReason::SkippedByMapping, rule.reason.clone()));
                 continue;
             }
             if let Some(c) = missing_fill {
@@ -349,7 +381,8 @@ impl<T: Record> Reader<T> {
                     ));
                     continue;
                 }
-                self.seen_keys.insert(built.natural_key().to_owned(), (file.clone(), line));
+                self.seen_keys
+                    .insert(built.natural_key().to_owned(), (file.clone(), line));
             }
             if let Some(id) = built.id() {
                 self.seen_ids.insert(id, (file.clone(), line));

@@ -104,7 +104,12 @@ impl Values<'_> {
         Decimal::parse(text, self.mark)
             .and_then(|d| d.times(factor))
             .map(Some)
-            .ok_or_else(|| (RejectReason::UnparsableNumber, format!("{field} `{text}` is not a number")))
+            .ok_or_else(|| {
+                (
+                    RejectReason::UnparsableNumber,
+                    format!("{field} `{text}` is not a number"),
+                )
+            })
     }
 
     fn integer<T: TryFrom<i64>>(&self, field: &str) -> Result<Option<T>, RowProblem> {
@@ -115,7 +120,12 @@ impl Values<'_> {
             .ok()
             .and_then(|v| T::try_from(v).ok())
             .map(Some)
-            .ok_or_else(|| (RejectReason::UnparsableNumber, format!("{field} `{text}` is not an integer id")))
+            .ok_or_else(|| {
+                (
+                    RejectReason::UnparsableNumber,
+                    format!("{field} `{text}` is not an integer id"),
+                )
+            })
     }
 
     fn reference(&self, id_field: &str, name_field: &str) -> Result<Reference, RowProblem> {
@@ -124,7 +134,10 @@ impl Values<'_> {
         }
         match self.text(name_field) {
             Some(name) => Ok(Reference::Name(name.to_owned())),
-            None => Err((RejectReason::MissingValue, format!("{id_field} and {name_field} are empty"))),
+            None => Err((
+                RejectReason::MissingValue,
+                format!("{id_field} and {name_field} are empty"),
+            )),
         }
     }
 }
@@ -151,15 +164,24 @@ impl Record for RegionRecord {
         values.required("population")?;
         let population = values
             .decimal("population")?
-            .and_then(|d| d.to_scaled(0).filter(|v| Decimal::parse(&v.to_string(), DecimalMark::Point) == Some(d)))
+            .and_then(|d| {
+                d.to_scaled(0)
+                    .filter(|v| Decimal::parse(&v.to_string(), DecimalMark::Point) == Some(d))
+            })
             .ok_or_else(|| {
                 (
                     RejectReason::UnparsableNumber,
-                    format!("population `{}` is not a whole number", values.text("population").unwrap_or("")),
+                    format!(
+                        "population `{}` is not a whole number",
+                        values.text("population").unwrap_or("")
+                    ),
                 )
             })?;
         if population < 0 {
-            return Err((RejectReason::NegativeValue, format!("population {population} is negative")));
+            return Err((
+                RejectReason::NegativeValue,
+                format!("population {population} is negative"),
+            ));
         }
         Ok(RegionRecord { id, name, population })
     }
@@ -184,7 +206,10 @@ impl Record for ProductRecord {
         values.required("prix_unitaire")?;
         let price = cents(values, "prix_unitaire")?.unwrap_or_default();
         if price.get() < 0 {
-            return Err((RejectReason::NegativeValue, format!("prix_unitaire {price} is negative")));
+            return Err((
+                RejectReason::NegativeValue,
+                format!("prix_unitaire {price} is negative"),
+            ));
         }
         Ok(ProductRecord {
             id,

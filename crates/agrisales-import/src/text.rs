@@ -166,9 +166,15 @@ mod tests {
 
     #[test]
     fn decoding_handles_bom_utf8_and_windows_1252() {
-        assert_eq!(decode(b"\xEF\xBB\xBFnom", None).unwrap(), ("nom".to_owned(), Encoding::Utf8));
+        assert_eq!(
+            decode(b"\xEF\xBB\xBFnom", None).unwrap(),
+            ("nom".to_owned(), Encoding::Utf8)
+        );
         assert_eq!(decode("é".as_bytes(), None).unwrap(), ("é".to_owned(), Encoding::Utf8));
-        assert_eq!(decode(b"cat\xE9gorie", None).unwrap(), ("catégorie".to_owned(), Encoding::Windows1252));
+        assert_eq!(
+            decode(b"cat\xE9gorie", None).unwrap(),
+            ("catégorie".to_owned(), Encoding::Windows1252)
+        );
         assert!(decode(b"cat\xE9gorie", Some(Encoding::Utf8)).is_err());
         assert_eq!(decode(b"\x80", Some(Encoding::Windows1252)).unwrap().0, "€");
     }

@@ -123,7 +123,11 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
         if year.len() != 4 {
             return None;
         }
-        return NaiveDate::from_ymd_opt(i32::try_from(number(year, 4)?).ok()?, number(month, 2)?, number(day, 2)?);
+        return NaiveDate::from_ymd_opt(
+            i32::try_from(number(year, 4)?).ok()?,
+            number(month, 2)?,
+            number(day, 2)?,
+        );
     }
     let mut parts = text.split('/');
     let (day, month, year) = (parts.next()?, parts.next()?, parts.next()?);
@@ -202,6 +206,11 @@ mod tests {
         let per_kg = Decimal::parse("0.01", DecimalMark::Auto).unwrap();
         assert_eq!(per_quintal.times(per_kg).unwrap().to_scaled(2), Some(1978));
         let odd = Decimal::parse("1975", DecimalMark::Auto).unwrap();
-        assert_eq!(odd.times(Decimal::parse("0.001", DecimalMark::Auto).unwrap()).unwrap().to_scaled(2), Some(198));
+        assert_eq!(
+            odd.times(Decimal::parse("0.001", DecimalMark::Auto).unwrap())
+                .unwrap()
+                .to_scaled(2),
+            Some(198)
+        );
     }
 }

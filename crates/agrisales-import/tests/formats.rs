@@ -15,7 +15,11 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 /// Writes `bytes` to a fresh file under `folders` in the temp directory.
 fn file_at(folders: &str, name: &str, bytes: &[u8]) -> PathBuf {
     let dir = std::env::temp_dir()
-        .join(format!("agrisales-formats-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed)))
+        .join(format!(
+            "agrisales-formats-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ))
         .join(folders);
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
@@ -40,7 +44,10 @@ fn name(n: &str) -> Reference {
 fn format_variants_give_the_same_sale() {
     // (case, file bytes): each holds one sale of 1.5 kg of Tomate in Bretagne on 2024-03-05.
     let cases: Vec<(&str, Vec<u8>)> = vec![
-        ("utf-8, comma, ISO date", b"produit,quantite,date_vente,region\nTomate,1.5,2024-03-05,Bretagne\n".to_vec()),
+        (
+            "utf-8, comma, ISO date",
+            b"produit,quantite,date_vente,region\nTomate,1.5,2024-03-05,Bretagne\n".to_vec(),
+        ),
         (
             "utf-8 with BOM",
             b"\xEF\xBB\xBFproduit,quantit\xC3\xA9,date_vente,r\xC3\xA9gion\nTomate,1.5,2024-03-05,Bretagne\n".to_vec(),
@@ -49,18 +56,32 @@ fn format_variants_give_the_same_sale() {
             "windows-1252, semicolon, decimal comma",
             b"produit;quantit\xE9;date_vente;r\xE9gion\nTomate;1,5;05/03/2024;Bretagne\n".to_vec(),
         ),
-        ("tab separator", b"produit\tquantite\tdate_vente\tregion\nTomate\t1.5\t05/03/24\tBretagne\n".to_vec()),
-        ("CRLF line ends", b"produit,quantite,date_vente,region\r\nTomate,1.5,2024-03-05,Bretagne\r\n".to_vec()),
-        ("CR line ends", b"produit,quantite,date_vente,region\rTomate,1.5,2024-03-05,Bretagne\r".to_vec()),
+        (
+            "tab separator",
+            b"produit\tquantite\tdate_vente\tregion\nTomate\t1.5\t05/03/24\tBretagne\n".to_vec(),
+        ),
+        (
+            "CRLF line ends",
+            b"produit,quantite,date_vente,region\r\nTomate,1.5,2024-03-05,Bretagne\r\n".to_vec(),
+        ),
+        (
+            "CR line ends",
+            b"produit,quantite,date_vente,region\rTomate,1.5,2024-03-05,Bretagne\r".to_vec(),
+        ),
         (
             "quoted decimal comma in a comma file",
             b"produit,quantite,date_vente,region\nTomate,\"1,5\",2024-03-05,Bretagne\n".to_vec(),
         ),
         (
             "header case, accents and spaces",
-            "Produit,QUANTITÉ,Date Vente,Région\nTomate,1.5,05/03/2024,Bretagne\n".as_bytes().to_vec(),
+            "Produit,QUANTITÉ,Date Vente,Région\nTomate,1.5,05/03/2024,Bretagne\n"
+                .as_bytes()
+                .to_vec(),
         ),
-        ("no final newline", b"produit,quantite,date_vente,region\nTomate,1.5,2024-03-05,Bretagne".to_vec()),
+        (
+            "no final newline",
+            b"produit,quantite,date_vente,region\nTomate,1.5,2024-03-05,Bretagne".to_vec(),
+        ),
         (
             "extra unknown column ignored",
             b"produit,quantite,commentaire,date_vente,region\nTomate,1.5,ok,2024-03-05,Bretagne\n".to_vec(),
@@ -68,7 +89,12 @@ fn format_variants_give_the_same_sale() {
     ];
     for (case, bytes) in cases {
         let parsed = sales(&bytes, None).unwrap_or_else(|e| panic!("{case}: {e}"));
-        assert_eq!((parsed.read, parsed.rejects.len()), (1, 0), "{case}: {:?}", parsed.rejects);
+        assert_eq!(
+            (parsed.read, parsed.rejects.len()),
+            (1, 0),
+            "{case}: {:?}",
+            parsed.rejects
+        );
         let sale = &parsed.rows[0].record;
         assert_eq!(sale.product, name("Tomate"), "{case}");
         assert_eq!(sale.region, name("Bretagne"), "{case}");
@@ -80,9 +106,16 @@ fn format_variants_give_the_same_sale() {
 
 #[test]
 fn ids_and_references_by_id() {
-    let parsed = sales(b"id_vente;id_produit;quantite;date_vente;region_vente\n7;3;2;2024-01-31;12\n", None).unwrap();
+    let parsed = sales(
+        b"id_vente;id_produit;quantite;date_vente;region_vente\n7;3;2;2024-01-31;12\n",
+        None,
+    )
+    .unwrap();
     let sale = &parsed.rows[0].record;
-    assert_eq!((sale.id, &sale.product, &sale.region), (Some(7), &Reference::Id(3), &Reference::Id(12)));
+    assert_eq!(
+        (sale.id, &sale.product, &sale.region),
+        (Some(7), &Reference::Id(3), &Reference::Id(12))
+    );
 }
 
 #[test]
@@ -91,13 +124,20 @@ fn quoted_fields_keep_separators_and_newlines_and_lines_count_physically() {
     let parsed = sales(bytes, None).unwrap();
     assert_eq!(parsed.rows[0].record.product, name("Tomate, cerise\nbio"));
     assert_eq!(parsed.rows[0].line, 2);
-    assert_eq!(parsed.rejects[0].line, 4, "the quoted newline moves the next row to line 4");
+    assert_eq!(
+        parsed.rejects[0].line, 4,
+        "the quoted newline moves the next row to line 4"
+    );
     assert_eq!(parsed.rejects[0].reason, RejectReason::UnparsableNumber);
 }
 
 #[test]
 fn two_digit_years_follow_the_posix_pivot() {
-    let parsed = sales(b"produit,quantite,date_vente,region\nA,1,01/10/68,R\nA,1,01/10/69,R\n", None).unwrap();
+    let parsed = sales(
+        b"produit,quantite,date_vente,region\nA,1,01/10/68,R\nA,1,01/10/69,R\n",
+        None,
+    )
+    .unwrap();
     let dates: Vec<NaiveDate> = parsed.rows.iter().map(|r| r.record.date).collect();
     assert_eq!(dates, [date(2068, 10, 1), date(1969, 10, 1)]);
 }
@@ -144,16 +184,36 @@ fn mapping_applies_constants_conversions_fill_down_skips_and_repairs() {
     let rows: Vec<(&Reference, &Reference, i64, Option<i64>, &str)> = parsed
         .rows
         .iter()
-        .map(|r| (&r.record.product, &r.record.region, r.record.quantity.milli(), r.record.price.map(|p| p.get()), r.record.key.as_str()))
+        .map(|r| {
+            (
+                &r.record.product,
+                &r.record.region,
+                r.record.quantity.milli(),
+                r.record.price.map(|p| p.get()),
+                r.record.key.as_str(),
+            )
+        })
         .collect();
     let onion = name("Onion");
     let state = name("Maharashtra");
     assert_eq!(
         rows,
         [
-            (&onion, &state, 634_000_000, Some(600), "Onion|Maharashtra|2016-10-01|Pune"),
+            (
+                &onion,
+                &state,
+                634_000_000,
+                Some(600),
+                "Onion|Maharashtra|2016-10-01|Pune"
+            ),
             (&onion, &state, 510_000, None, "Onion|Maharashtra|2016-10-03|Pune"),
-            (&onion, &state, 2_000_000, Some(750), "Onion|Maharashtra|2016-10-01|Sangli(Phale, Bhajipura Market)"),
+            (
+                &onion,
+                &state,
+                2_000_000,
+                Some(750),
+                "Onion|Maharashtra|2016-10-01|Sangli(Phale, Bhajipura Market)"
+            ),
         ]
     );
     let reasons: Vec<(u64, RejectReason)> = parsed.rejects.iter().map(|r| (r.line, r.reason)).collect();
@@ -166,9 +226,16 @@ fn mapping_applies_constants_conversions_fill_down_skips_and_repairs() {
         ]
     );
 
-    let products = agrisales_import::derive_products(&parsed.rows, &[], mapping.ventes.as_ref().unwrap().new_products.as_ref().unwrap());
+    let products = agrisales_import::derive_products(
+        &parsed.rows,
+        &[],
+        mapping.ventes.as_ref().unwrap().new_products.as_ref().unwrap(),
+    );
     assert_eq!(products.len(), 1);
-    assert_eq!((products[0].name.as_str(), products[0].category.as_str()), ("Onion", "légumes"));
+    assert_eq!(
+        (products[0].name.as_str(), products[0].category.as_str()),
+        ("Onion", "légumes")
+    );
     // Median of 6.00 and 7.50 per kg: the mean of the two middle values.
     assert_eq!(products[0].unit_price.get(), 675);
 }
@@ -178,22 +245,54 @@ fn every_reader_reject_reason() {
     let header = "id_vente,produit,quantite,date_vente,region\n";
     // (case, row, expected reason)
     let cases = [
-        ("too many fields", "1,A,1,2024-01-01,R,extra", RejectReason::WrongFieldCount),
+        (
+            "too many fields",
+            "1,A,1,2024-01-01,R,extra",
+            RejectReason::WrongFieldCount,
+        ),
         ("too few fields", "1,A,1,2024-01-01", RejectReason::WrongFieldCount),
-        ("repeated header", "id_vente,produit,quantite,date_vente,region", RejectReason::RepeatedHeader),
+        (
+            "repeated header",
+            "id_vente,produit,quantite,date_vente,region",
+            RejectReason::RepeatedHeader,
+        ),
         ("empty product", "1,,1,2024-01-01,R", RejectReason::MissingValue),
         ("empty region", "1,A,1,2024-01-01,", RejectReason::MissingValue),
         ("empty quantity", "1,A,,2024-01-01,R", RejectReason::MissingValue),
         ("empty date", "1,A,1,,R", RejectReason::MissingValue),
-        ("quantity text", "1,A,beaucoup,2024-01-01,R", RejectReason::UnparsableNumber),
-        ("quantity with two marks", "1,A,\"1.234,5\",2024-01-01,R", RejectReason::UnparsableNumber),
-        ("id not an integer", "x1,A,1,2024-01-01,R", RejectReason::UnparsableNumber),
+        (
+            "quantity text",
+            "1,A,beaucoup,2024-01-01,R",
+            RejectReason::UnparsableNumber,
+        ),
+        (
+            "quantity with two marks",
+            "1,A,\"1.234,5\",2024-01-01,R",
+            RejectReason::UnparsableNumber,
+        ),
+        (
+            "id not an integer",
+            "x1,A,1,2024-01-01,R",
+            RejectReason::UnparsableNumber,
+        ),
         ("date US order", "1,A,1,2024-13-01,R", RejectReason::UnparsableDate),
-        ("date does not exist", "1,A,1,31/02/2024,R", RejectReason::UnparsableDate),
+        (
+            "date does not exist",
+            "1,A,1,31/02/2024,R",
+            RejectReason::UnparsableDate,
+        ),
         ("date text", "1,A,1,hier,R", RejectReason::UnparsableDate),
         ("quantity zero", "1,A,0,2024-01-01,R", RejectReason::QuantityNotPositive),
-        ("quantity negative", "1,A,-2,2024-01-01,R", RejectReason::QuantityNotPositive),
-        ("quantity below a gram", "1,A,0.0004,2024-01-01,R", RejectReason::QuantityNotPositive),
+        (
+            "quantity negative",
+            "1,A,-2,2024-01-01,R",
+            RejectReason::QuantityNotPositive,
+        ),
+        (
+            "quantity below a gram",
+            "1,A,0.0004,2024-01-01,R",
+            RejectReason::QuantityNotPositive,
+        ),
     ];
     for (case, row, expected) in cases {
         let parsed = sales(format!("{header}{row}\n").as_bytes(), None).unwrap();
@@ -211,14 +310,17 @@ fn every_reader_reject_reason() {
     )
     .unwrap();
     let reasons: Vec<(u64, RejectReason)> = duplicates.rejects.iter().map(|r| (r.line, r.reason)).collect();
-    assert_eq!(reasons, [(3, RejectReason::DuplicateId), (5, RejectReason::DuplicateRow)]);
-    assert_eq!(duplicates.rows.len(), 2, "a row with an id and the same content as a row without is another sale");
+    assert_eq!(
+        reasons,
+        [(3, RejectReason::DuplicateId), (5, RejectReason::DuplicateRow)]
+    );
+    assert_eq!(
+        duplicates.rows.len(),
+        2,
+        "a row with an id and the same content as a row without is another sale"
+    );
 
-    let negative_price = sales(
-        b"produit,quantite,date_vente,region,prix\nA,1,2024-01-01,R,-3\n",
-        None,
-    )
-    .unwrap();
+    let negative_price = sales(b"produit,quantite,date_vente,region,prix\nA,1,2024-01-01,R,-3\n", None).unwrap();
     assert_eq!(negative_price.rejects[0].reason, RejectReason::NegativeValue);
 
     let skipped = sales(
@@ -226,7 +328,10 @@ fn every_reader_reject_reason() {
         Some("[ventes]\n[[ventes.skip]]\ncolumn = \"note\"\nvalues = [\"test\"]\nreason = \"test row\"\n"),
     )
     .unwrap();
-    assert_eq!((skipped.rejects[0].reason, skipped.rejects[0].detail.as_str()), (RejectReason::SkippedByMapping, "test row"));
+    assert_eq!(
+        (skipped.rejects[0].reason, skipped.rejects[0].detail.as_str()),
+        (RejectReason::SkippedByMapping, "test row")
+    );
 
     // Fill-down with nothing above to fill from.
     let no_fill = sales(
@@ -248,13 +353,21 @@ fn region_and_product_rows_are_validated() {
     let reasons: Vec<RejectReason> = regions.rejects.iter().map(|r| r.reason).collect();
     assert_eq!(
         reasons,
-        [RejectReason::UnparsableNumber, RejectReason::NegativeValue, RejectReason::UnparsableNumber]
+        [
+            RejectReason::UnparsableNumber,
+            RejectReason::NegativeValue,
+            RejectReason::UnparsableNumber
+        ]
     );
     let names: Vec<&str> = regions.rows.iter().map(|r| r.record.name.as_str()).collect();
     assert_eq!(names, ["Bretagne", "Corse"]);
 
     let products = read_products(
-        &[file_at("p", "produits.csv", "nom,catégorie,prix_unitaire\nPomme,fruits,\"2,5\"\nPomme,fruits,2.5\nPoire,fruits,-1\n".as_bytes())],
+        &[file_at(
+            "p",
+            "produits.csv",
+            "nom,catégorie,prix_unitaire\nPomme,fruits,\"2,5\"\nPomme,fruits,2.5\nPoire,fruits,-1\n".as_bytes(),
+        )],
         None,
         |_, _| {},
     )
@@ -269,19 +382,29 @@ fn unmappable_headers_are_refused_with_a_clear_message() {
     let missing = sales(b"produit,poids,date_vente,region\nA,1,2024-01-01,R\n", None).unwrap_err();
     let message = missing.to_string();
     assert!(matches!(missing, ImportError::Header { .. }), "{message}");
-    assert!(message.contains("quantite") && message.contains("--mapping"), "{message}");
+    assert!(
+        message.contains("quantite") && message.contains("--mapping"),
+        "{message}"
+    );
 
     let wrong_column = sales(
         b"produit,poids,date_vente,region\nA,1,2024-01-01,R\n",
         Some("[ventes.fields]\nquantite = { column = \"Weight\" }\n"),
     )
     .unwrap_err();
-    assert!(wrong_column.to_string().contains("no column `Weight`"), "{wrong_column}");
+    assert!(
+        wrong_column.to_string().contains("no column `Weight`"),
+        "{wrong_column}"
+    );
 
     let empty = sales(b"", None).unwrap_err();
     assert!(empty.to_string().contains("empty"), "{empty}");
 
-    assert!(Mapping::from_toml("[ventes.fields]\npoids = { column = \"x\" }\n").unwrap_err().contains("unknown field"));
+    assert!(
+        Mapping::from_toml("[ventes.fields]\npoids = { column = \"x\" }\n")
+            .unwrap_err()
+            .contains("unknown field")
+    );
     assert!(Mapping::from_toml("[ventes.fields]\nquantite = { column = \"x\", value = \"1\" }\n").is_err());
     assert!(Mapping::from_toml("[ventes.fields]\nquantite = { column = \"x\", factor = -1 }\n").is_err());
     assert!(Mapping::from_toml("[ventes]\nseparator = \"|\"\n").is_err());

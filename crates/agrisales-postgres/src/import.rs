@@ -185,7 +185,11 @@ impl PgRepository {
     /// past the largest id present, so that inserts without an id after an
     /// import of explicit ids do not collide.
     pub fn advance_identity_sequences(&mut self) -> Result<(), PgError> {
-        for (table, column) in [("regions", "id_region"), ("produits", "id_produit"), ("ventes", "id_vente")] {
+        for (table, column) in [
+            ("regions", "id_region"),
+            ("produits", "id_produit"),
+            ("ventes", "id_vente"),
+        ] {
             // setval(seq, max, true) makes the next value max + 1; an empty
             // table resets to 1 (is_called = false).
             let statement = format!(
