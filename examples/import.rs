@@ -43,7 +43,7 @@ struct Args {
     #[arg(long, value_name = "FILE")]
     mapping: Option<PathBuf>,
 
-    /// Where to write the rejected rows (CSV: source_file,line,reason,detail,row).
+    /// Output file for the rejected rows (CSV: source_file,line,reason,detail,row).
     #[arg(long, value_name = "FILE")]
     rejects: PathBuf,
 

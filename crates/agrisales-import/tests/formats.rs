@@ -42,7 +42,7 @@ fn name(n: &str) -> Reference {
 
 #[test]
 fn format_variants_give_the_same_sale() {
-    // (case, file bytes): each holds one sale of 1.5 kg of Tomate in Bretagne on 2024-03-05.
+    // (case, file bytes): each file contains one sale of 1.5 kg of Tomate in Bretagne on 2024-03-05.
     let cases: Vec<(&str, Vec<u8>)> = vec![
         (
             "utf-8, comma, ISO date",
@@ -119,7 +119,7 @@ fn ids_and_references_by_id() {
 }
 
 #[test]
-fn quoted_fields_keep_separators_and_newlines_and_lines_count_physically() {
+fn quoted_fields_span_separators_and_lines() {
     let bytes = b"produit,quantite,date_vente,region\n\"Tomate, cerise\nbio\",2,2024-03-05,Bretagne\nPoire,x,2024-03-05,Bretagne\n";
     let parsed = sales(bytes, None).unwrap();
     assert_eq!(parsed.rows[0].record.product, name("Tomate, cerise\nbio"));
@@ -167,7 +167,7 @@ price = "median"
 "#;
 
 #[test]
-fn mapping_applies_constants_conversions_fill_down_skips_and_repairs() {
+fn market_mapping_applies_every_rule() {
     let body = "Market,Arrival Date,Arrivals (Tonnes),Variety,Modal Price(Rs./Quintal),\n\
                 Pune,01/10/2016,634,Other,600,\n\
                 ,03/10/2016,0.51,Other,NR,\n\
