@@ -117,12 +117,12 @@ pub fn derive_products(rows: &[Located<SaleRecord>], known: &[Product], spec: &N
     let lookup = NameLookup::new(known.iter().map(|p| (p.name.as_str(), p.id)));
     let mut prices: HashMap<&str, Vec<i64>> = HashMap::new();
     for row in rows {
-        if let Reference::Name(name) = &row.record.product {
-            if lookup.find(name).is_none() {
-                let entry = prices.entry(name.as_str()).or_default();
-                if let Some(price) = row.record.price {
-                    entry.push(price.get());
-                }
+        if let Reference::Name(name) = &row.record.product
+            && lookup.find(name).is_none()
+        {
+            let entry = prices.entry(name.as_str()).or_default();
+            if let Some(price) = row.record.price {
+                entry.push(price.get());
             }
         }
     }

@@ -364,14 +364,14 @@ impl<T: Record> Reader<T> {
                 }
             };
 
-            if let Some(id) = built.id() {
-                if let Some((first_file, first_line)) = self.seen_ids.get(&id) {
-                    self.parsed.rejects.push(reject(
-                        RejectReason::DuplicateId,
-                        format!("id {id} already given on line {first_line} of {first_file}"),
-                    ));
-                    continue;
-                }
+            if let Some(id) = built.id()
+                && let Some((first_file, first_line)) = self.seen_ids.get(&id)
+            {
+                self.parsed.rejects.push(reject(
+                    RejectReason::DuplicateId,
+                    format!("id {id} already given on line {first_line} of {first_file}"),
+                ));
+                continue;
             }
             if built.id().is_none() || !T::KEY_ONLY_WITHOUT_ID {
                 if let Some((first_file, first_line)) = self.seen_keys.get(built.natural_key()) {

@@ -246,8 +246,7 @@ impl Record for SaleRecord {
         values.required("quantite")?;
         let quantity = values
             .decimal("quantite")?
-            .map(|d| d.to_scaled(Quantity::SCALE))
-            .and_then(|v| v)
+            .and_then(|d| d.to_scaled(Quantity::SCALE))
             .ok_or_else(|| (RejectReason::UnparsableNumber, "quantite is too large".to_owned()))?;
         if quantity <= 0 {
             return Err((
