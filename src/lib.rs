@@ -14,6 +14,7 @@
 //! | [`datagen`] | `agrisales-datagen` | seeded generator of French sales |
 //! | [`etl`] | `agrisales-etl` | the ETL composed from the above |
 //! | [`charts`] | `agrisales-charts` | PNG, SVG and HTML charts of trends and forecasts |
+//! | [`import`] | `agrisales-import` | CSV reading, column mappings, validation, rejects |
 //!
 //! The examples in `examples/` are the command-line entry points; start
 //! with `cargo run --release --example etl`.
@@ -23,6 +24,7 @@ pub use agrisales_datagen as datagen;
 pub use agrisales_domain as domain;
 pub use agrisales_etl as etl;
 pub use agrisales_forecast as forecast;
+pub use agrisales_import as import;
 pub use agrisales_mongo as mongo;
 pub use agrisales_postgres as postgres;
 pub use agrisales_transform as transform;

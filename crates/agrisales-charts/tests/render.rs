@@ -144,7 +144,10 @@ fn svg_charts_parse_and_keep_accents() {
     assert!(texts.iter().any(|t| t == LONG_REGION), "{texts:?}");
     assert!(texts.iter().any(|t| t == "Île-de-France"), "{texts:?}");
     assert!(texts.iter().any(|t| t == "Revenue (€)"), "{texts:?}");
-    assert!(texts.iter().any(|t| t == "Region (by total, largest first)"), "{texts:?}");
+    assert!(
+        texts.iter().any(|t| t == "Region (by total, largest first)"),
+        "{texts:?}"
+    );
     assert!(texts.iter().any(|t| t == "2024-01"), "{texts:?}");
     assert!(!texts.iter().any(|t| t.contains("No data")), "{texts:?}");
 }

@@ -15,6 +15,8 @@
 //!   next one; the [`job`] module docs explain why.
 //! - [`seed_database`]: fills PostgreSQL with generated data in one
 //!   transaction.
+//! - [`import_files`]: CSV files of regions, products and sales into
+//!   PostgreSQL, with every rejected row reported ([`ImportReport`]).
 //! - [`Settings`]: `DATABASE_URL`, `MONGODB_URI` and `MONGODB_DATABASE`
 //!   resolved from flags, environment and defaults.
 //!
@@ -41,12 +43,14 @@
 //! ```
 
 mod error;
+mod import;
 pub mod job;
 mod pipeline;
 mod seed;
 mod settings;
 
 pub use error::EtlError;
+pub use import::{ImportInputs, ImportObserver, ImportReport, ImportRunError, KindReport, QuietImport, import_files};
 pub use job::{JobConfig, JobReport, RunMode, run_job};
 pub use pipeline::{EtlConfig, EtlReport, Observer, SalesHistory, Silent, Stage, load_history, run_etl};
 pub use seed::seed_database;

@@ -49,6 +49,7 @@
 pub mod analyses;
 mod copy_binary;
 mod error;
+mod import;
 mod incremental;
 mod repository;
 pub mod schema;

@@ -52,7 +52,12 @@ fn migrations_apply_twice() {
     let mut repo = PgRepository::connect(db.url()).unwrap();
     let first = repo.run_migrations().unwrap();
     let second = repo.run_migrations().unwrap();
-    assert_eq!(first.len(), 3, "{first:?}");
+    // One version per folder of migrations/, whatever their number.
+    let folders = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations"))
+        .unwrap()
+        .filter(|entry| entry.as_ref().is_ok_and(|e| e.path().is_dir()))
+        .count();
+    assert_eq!(first.len(), folders, "{first:?}");
     assert!(second.is_empty());
     assert_eq!(repo.counts().unwrap().sales, 0);
 }
