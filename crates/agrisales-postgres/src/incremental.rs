@@ -6,6 +6,7 @@
 use agrisales_domain::{ChunkError, Quantity, SaleColumns, YearMonth};
 use chrono::NaiveDate;
 use diesel::connection::TransactionManager;
+use diesel::pg::PgRowByRowLoadingMode;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Integer, Nullable, Text, Timestamptz};
 
@@ -148,7 +149,7 @@ impl PgRepository {
     /// [`PgRepository::stream_sales`]. Returns the number of sales read.
     ///
     /// Consecutive months are read with one range query each, through the
-    /// index on `date_vente`, and a cursor: memory stays at one chunk.
+    /// index on `date_vente`, row by row: memory stays at one chunk.
     pub fn stream_sales_in_months(
         &mut self,
         months: &[YearMonth],
@@ -158,15 +159,14 @@ impl PgRepository {
         let mut chunk = SaleColumns::with_capacity(chunk_rows.max(1));
         let mut rows = 0_u64;
         for (first, last) in month_runs(months) {
-            // Dates formatted by chrono, never user text: safe as literals.
-            let select = format!(
+            let query = diesel::sql_query(
                 "SELECT id_produit, region_vente, date_vente AS mois, (\"quantité\" * 1000)::int8 AS milli \
-                 FROM ventes WHERE date_vente >= DATE '{}' AND date_vente < DATE '{}'",
-                first.first_day(),
-                last.succ().first_day()
-            );
+                 FROM ventes WHERE date_vente >= $1 AND date_vente < $2",
+            )
+            .bind::<Date, _>(first.first_day())
+            .bind::<Date, _>(last.succ().first_day());
             rows += self.stream_rows(
-                &select,
+                query,
                 "reading the sales of changed months",
                 chunk_rows,
                 &mut chunk,
@@ -191,12 +191,14 @@ impl PgRepository {
         chunk_rows: usize,
         on_chunk: &mut dyn FnMut(&SaleColumns) -> Result<(), ChunkError>,
     ) -> Result<u64, PgError> {
-        let select = "SELECT id_produit, region_vente, date_trunc('month', date_vente)::date AS mois, \
+        let query = diesel::sql_query(
+            "SELECT id_produit, region_vente, date_trunc('month', date_vente)::date AS mois, \
              (sum(\"quantité\") * 1000)::int8 AS milli \
-             FROM ventes_par_jour GROUP BY 1, 2, 3";
+             FROM ventes_par_jour GROUP BY 1, 2, 3",
+        );
         let mut chunk = SaleColumns::with_capacity(chunk_rows.max(1));
         let rows = self.stream_rows(
-            select,
+            query,
             "reading monthly product totals",
             chunk_rows,
             &mut chunk,
@@ -265,56 +267,45 @@ impl PgRepository {
         Ok(row.pid)
     }
 
-    /// Runs `select` (columns `id_produit`, `region_vente`, `mois`, `milli`)
-    /// through a cursor, fetching `chunk_rows` rows at a time, and pushes the
-    /// rows into `chunk`, handing it to `on_chunk` whenever it is full.
-    ///
-    /// A cursor keeps memory at one batch, like libpq's single-row mode, at
-    /// a fraction of its per-row cost. It runs inside a transaction (a
-    /// savepoint within an outer one), as cursors require.
-    fn stream_rows(
+    fn stream_rows<Q>(
         &mut self,
-        select: &str,
+        query: Q,
         context: &'static str,
         chunk_rows: usize,
         chunk: &mut SaleColumns,
         on_chunk: &mut dyn FnMut(&SaleColumns) -> Result<(), ChunkError>,
-    ) -> Result<u64, PgError> {
-        let chunk_rows = chunk_rows.max(1);
-        let fetch = format!("FETCH FORWARD {} FROM agrisales_extract", chunk_rows.min(65_536));
-        self.transaction(|repo| {
-            diesel::sql_query(format!("DECLARE agrisales_extract NO SCROLL CURSOR FOR {select}"))
-                .execute(&mut repo.conn)
-                .map_err(|source| repo.query_error(context, source))?;
-
-            let mut rows = 0_u64;
-            loop {
-                let batch: Vec<SaleRow> = diesel::sql_query(&fetch)
-                    .load(&mut repo.conn)
-                    .map_err(|source| repo.query_error(context, source))?;
-                if batch.is_empty() {
-                    break;
-                }
-                rows += batch.len() as u64;
-                for row in batch {
-                    chunk.push(
-                        row.id_produit,
-                        row.region_vente,
-                        YearMonth::of(row.mois),
-                        Quantity::from_milli(row.milli),
-                    );
-                    if chunk.len() >= chunk_rows {
-                        on_chunk(chunk).map_err(PgError::Consumer)?;
-                        chunk.clear();
-                    }
-                }
+    ) -> Result<u64, PgError>
+    where
+        Q: diesel::query_dsl::LoadQuery<'static, PgConnection, SaleRow, PgRowByRowLoadingMode>,
+    {
+        let target = self.target.to_string();
+        let iter = query
+            .load_iter::<SaleRow, PgRowByRowLoadingMode>(&mut self.conn)
+            .map_err(|source| PgError::Query {
+                context,
+                target: target.clone(),
+                source,
+            })?;
+        let mut rows = 0_u64;
+        for row in iter {
+            let row = row.map_err(|source| PgError::Query {
+                context,
+                target: target.clone(),
+                source,
+            })?;
+            chunk.push(
+                row.id_produit,
+                row.region_vente,
+                YearMonth::of(row.mois),
+                Quantity::from_milli(row.milli),
+            );
+            rows += 1;
+            if chunk.len() >= chunk_rows.max(1) {
+                on_chunk(chunk).map_err(PgError::Consumer)?;
+                chunk.clear();
             }
-
-            diesel::sql_query("CLOSE agrisales_extract")
-                .execute(&mut repo.conn)
-                .map_err(|source| repo.query_error(context, source))?;
-            Ok(rows)
-        })
+        }
+        Ok(rows)
     }
 }
 
