@@ -108,6 +108,20 @@ fn run(args: &Args) -> common::RunResult {
     // Connect to MongoDB before seeding so a wrong URI fails in seconds.
     let mut store = args.mongodb.connect()?;
     common::outln!("MongoDB     {}", store.target())?;
+    if args.no_setup {
+        // A mistyped database name would otherwise be created and filled
+        // without a word, night after night.
+        let name = store.database().name().to_owned();
+        let existing = store.client().list_database_names().run()?;
+        if !existing.contains(&name) {
+            return Err(format!(
+                "MongoDB database {name} does not exist on {}; --no-setup never creates one. \
+                 Check MONGODB_DATABASE (or --mongodb-database), or run once without --no-setup",
+                store.target()
+            )
+            .into());
+        }
+    }
 
     let seed_started = Instant::now();
     let counts = repo.counts()?;
@@ -167,7 +181,8 @@ fn print_summary(job: &JobReport, seeded: Option<u64>, seed_time: Duration, tota
     )?;
     if job.abandoned_runs > 0 {
         common::outln!(
-            "recovered   {} earlier run(s) had stopped before finishing; their documents are rewritten",
+            "recovered   {} earlier run(s) had stopped before finishing, now marked abandoned; \
+             every month changed since the last successful run is recomputed",
             job.abandoned_runs
         )?;
     }

@@ -499,6 +499,21 @@ fn bad_configuration_changes_nothing() {
     };
     assert_eq!(exists, 0, "--no-setup created the database");
 
+    // A mistyped MongoDB database is not created.
+    let typo = format!("{}x", f.mongo.database());
+    let output = example(&["--no-setup", "--database-url", f.pg.url()])
+        .args(["--mongodb-uri", f.mongo.uri(), "--mongodb-database", &typo])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("MongoDB database {typo} does not exist")),
+        "{stderr}"
+    );
+    let names = f.mongo.client().list_database_names().run().unwrap();
+    assert!(!names.contains(&typo), "--no-setup created {typo}");
+
     // A missing table is named, and nothing is written.
     sql(&f.pg, "DROP TABLE ventes_mois_version");
     let output = example(&["--no-setup", "--database-url", f.pg.url()])
