@@ -16,7 +16,7 @@ pub enum PgError {
 
     /// The server could not be reached or refused the connection.
     #[error(
-        "cannot connect to PostgreSQL at {target}: {message}. Check that the server runs and DATABASE_URL (or --database-url) is right"
+        "cannot connect to PostgreSQL at {target}: {message}. Check that the server runs, that the database exists, and that DATABASE_URL (or --database-url) is right"
     )]
     Connect {
         /// `host:port/database` of the server.
