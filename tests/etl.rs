@@ -8,7 +8,7 @@ use agrisales::datagen::GeneratorConfig;
 use agrisales::etl::{EtlConfig, EtlReport, Silent, run_etl, seed_database};
 use agrisales::mongo::{AGGREGATES_COLLECTION, FORECASTS_COLLECTION, MongoStore};
 use agrisales::postgres::PgRepository;
-use agrisales_testkit::{TestMongo, TestPostgres};
+use agrisales_testkit::{TestMongo, TestPostgres, example_path};
 use diesel::RunQueryDsl;
 use diesel::sql_types::{BigInt, Integer, Text};
 use mongodb::bson::{Bson, Document, doc};
@@ -276,19 +276,9 @@ fn empty_sales_empty_collections() {
     drop(f.mongo);
 }
 
-/// Path of the `etl` example, which `cargo test` builds next to the test
-/// binaries.
-fn etl_example() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    profile_dir
-        .join("examples")
-        .join(format!("etl{}", std::env::consts::EXE_SUFFIX))
-}
-
 #[test]
 fn example_fails_clearly_without_postgres() {
-    let output = Command::new(etl_example())
+    let output = Command::new(example_path("etl"))
         .args([
             "--database-url",
             "postgres://alice:s3cret@127.0.0.1:1/ventes",
@@ -307,7 +297,7 @@ fn example_fails_clearly_without_postgres() {
 #[test]
 fn example_fails_clearly_without_mongodb() {
     let pg = TestPostgres::create();
-    let output = Command::new(etl_example())
+    let output = Command::new(example_path("etl"))
         .args([
             "--database-url",
             pg.url(),
@@ -327,7 +317,7 @@ fn example_fails_clearly_without_mongodb() {
 fn example_runs_end_to_end() {
     let pg = TestPostgres::create();
     let mongo = TestMongo::create();
-    let output = Command::new(etl_example())
+    let output = Command::new(example_path("etl"))
         .args([
             "--rows",
             "3000",

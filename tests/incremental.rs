@@ -16,7 +16,7 @@ use agrisales::etl::{
 };
 use agrisales::mongo::{AGGREGATES_COLLECTION, FORECASTS_COLLECTION, MongoStore, RunStatus};
 use agrisales::postgres::PgRepository;
-use agrisales_testkit::{TestMongo, TestPostgres};
+use agrisales_testkit::{TestMongo, TestPostgres, example_path};
 use diesel::RunQueryDsl;
 use mongodb::bson::{Document, doc};
 
@@ -96,8 +96,8 @@ fn contents(store: &MongoStore) -> (Vec<Document>, Vec<Document>) {
     )
 }
 
-/// What a clean full run on the current PostgreSQL data writes, in a
-/// MongoDB database of its own.
+/// Returns what a clean full run on the current PostgreSQL data writes,
+/// in a MongoDB database of its own.
 fn reference(f: &Fixture) -> (Vec<Document>, Vec<Document>) {
     let mongo = TestMongo::create();
     let mut store = MongoStore::connect(mongo.uri(), mongo.database()).unwrap();
@@ -206,7 +206,8 @@ fn incremental_equals_full_after_changes() {
     let emptied = run(&mut f, RunMode::Incremental);
     assert_eq!(emptied.mode, RunMode::Incremental);
     let (aggregates, forecasts) = contents(&f.store);
-    assert!(aggregates.is_empty() && forecasts.is_empty());
+    assert!(aggregates.is_empty());
+    assert!(forecasts.is_empty());
 
     let journal = f.store.runs().unwrap();
     assert_eq!(journal.len(), 6);
@@ -279,7 +280,7 @@ fn killed_runs_are_repaired() {
 /// Runs the example and kills it `delay` after `marker` appears in its log.
 /// Returns whether it was killed before it finished.
 fn kill_example_after(f: &Fixture, mode: &str, marker: &str, delay: Duration) -> bool {
-    let mut child = Command::new(etl_example())
+    let mut child = Command::new(example_path("etl"))
         .args(["--no-setup", "--mode", mode, "--database-url", f.pg.url()])
         .args(["--mongodb-uri", f.mongo.uri(), "--mongodb-database", f.mongo.database()])
         .env("RUST_LOG", "agrisales_etl=info")
@@ -655,19 +656,9 @@ fn transient_mongodb_outage_is_retried() {
 }
 
 fn example(args: &[&str]) -> Command {
-    let mut command = Command::new(etl_example());
+    let mut command = Command::new(example_path("etl"));
     command.args(args);
     command
-}
-
-/// Path of the `etl` example, which `cargo test` builds next to the test
-/// binaries.
-fn etl_example() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    profile_dir
-        .join("examples")
-        .join(format!("etl{}", std::env::consts::EXE_SUFFIX))
 }
 
 /// A small deterministic generator, so a failing iteration can be replayed.

@@ -15,7 +15,7 @@ use agrisales::domain::{Cents, Quantity, YearMonth};
 use agrisales::etl::{EtlConfig, Silent, run_etl, seed_database};
 use agrisales::mongo::{AGGREGATES_COLLECTION, FORECASTS_COLLECTION, MongoStore};
 use agrisales::postgres::{DateRange, PgRepository, ProductRef};
-use agrisales_testkit::{TestMongo, TestPostgres};
+use agrisales_testkit::{TestMongo, TestPostgres, example_path};
 use mongodb::bson::{Bson, Document, doc};
 
 /// Generated sales: enough months for forecasts with backtests, few
@@ -48,16 +48,8 @@ fn loaded(rows: u64) -> Loaded {
     Loaded { pg, mongo, repo, store }
 }
 
-fn report_example() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    profile_dir
-        .join("examples")
-        .join(format!("report{}", std::env::consts::EXE_SUFFIX))
-}
-
 fn run_report(out: &Path, pg_url: &str, mongo: &TestMongo, extra: &[&str]) -> Output {
-    Command::new(report_example())
+    Command::new(example_path("report"))
         .arg("--out")
         .arg(out)
         .args([

@@ -35,7 +35,7 @@ pub enum ImportRunError {
     Postgres(#[from] PgError),
 }
 
-/// What to import.
+/// Files to import.
 #[derive(Debug, Clone, Default)]
 pub struct ImportInputs {
     /// Region files, loaded first.

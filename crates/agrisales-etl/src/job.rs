@@ -26,9 +26,9 @@
 //! - **Crash safety by idempotence.** Every write is an upsert on the
 //!   document's unique key followed by removal of stale keys in the
 //!   replaced scope. A killed run leaves some documents new and some old,
-//!   and its journal entry `running`; it never reaches `succeeded`, so the
-//!   next run compares against the last run that did, recomputes a
-//!   superset of the killed run's months and rewrites them. No swap of
+//!   and its journal entry `running`. It never reaches `succeeded`, so the
+//!   next run compares against the last run that did. That run recomputes
+//!   a superset of the killed run's months and rewrites them. No swap of
 //!   collections and no multi-document transaction is needed, and readers
 //!   always see complete documents.
 
@@ -50,7 +50,7 @@ const LOCK_CLASS: i32 = 0x6167_7269;
 /// How often a waiting run tries the lock again.
 const LOCK_POLL: Duration = Duration::from_millis(200);
 
-/// What a run recomputes.
+/// Scope of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RunMode {
     /// Every month and every forecast.
@@ -86,9 +86,9 @@ pub struct JobConfig {
 /// Outcome of [`run_job`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobReport {
-    /// What the run did: an incremental request can turn into a full run.
+    /// Mode the run took: an incremental request can turn into a full run.
     pub mode: RunMode,
-    /// Why the mode is what it is, for logs and summaries.
+    /// Reason for the mode, for logs and summaries.
     pub reason: String,
     /// Journal id of the run in `etl_runs`.
     pub run_id: String,
@@ -103,7 +103,7 @@ pub struct JobReport {
     pub etl: EtlReport,
 }
 
-/// What a run will recompute, decided from the journal and the versions.
+/// Plan of a run, decided from the journal and the versions.
 #[derive(Debug, Clone, PartialEq)]
 enum Plan {
     Full(String),
@@ -198,7 +198,7 @@ fn locked_run(
     }
 }
 
-/// The part of a run between its journal entries.
+/// Runs the part of a run between its journal entries.
 fn journaled_run(
     pg: &mut PgRepository,
     mongo: &mut MongoStore,
@@ -377,7 +377,7 @@ impl Observer for Logged<'_> {
     }
 }
 
-/// What the snapshot gave.
+/// Data read in the snapshot.
 struct Extracted {
     products: Vec<Product>,
     versions: Vec<MonthVersion>,
@@ -393,7 +393,7 @@ struct Extracted {
 
 /// Decides what to recompute.
 ///
-/// Month `m`'s document holds its change against `m − 1` and `m − 12`, so
+/// Month `m`'s document contains its change against `m − 1` and `m − 12`, so
 /// a change to `m` rewrites `m`, `m + 1` and `m + 12`, and rewriting a
 /// month reads it and the two months it compares with.
 fn plan(previous: Option<&RunRecord>, versions: &[MonthVersion], fingerprint: &str) -> Plan {
@@ -456,7 +456,7 @@ fn acquire_lock(pg: &mut PgRepository, key: i32, mongo_target: &str, wait: Durat
             });
         }
         if !announced {
-            tracing::info!(wait_s = wait.as_secs_f64(), "another ETL run holds the lock; waiting");
+            tracing::info!(wait_s = wait.as_secs_f64(), "ETL lock taken by another run; waiting");
             announced = true;
         }
         std::thread::sleep(
@@ -478,7 +478,7 @@ pub fn advisory_lock_id(mongo_database: &str) -> (i32, i32) {
     (LOCK_CLASS, i32::from_ne_bytes(hash.to_ne_bytes()))
 }
 
-/// A stable digest of everything in `regions` and `produits` that
+/// Returns a stable digest of everything in `regions` and `produits` that
 /// documents show: FNV-1a over a canonical text, in hexadecimal.
 fn reference_fingerprint(regions: &[Region], products: &[Product]) -> String {
     let mut text = String::new();
@@ -586,7 +586,9 @@ mod tests {
             ]
         );
         for m in &write {
-            assert!(read.contains(m) && read.contains(&m.plus(-1)) && read.contains(&m.plus(-12)));
+            assert!(read.contains(m));
+            assert!(read.contains(&m.plus(-1)));
+            assert!(read.contains(&m.plus(-12)));
         }
         assert!(!read.contains(&ym(2024, 8)));
     }

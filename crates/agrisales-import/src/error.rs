@@ -22,7 +22,7 @@ pub enum ImportError {
     Mapping {
         /// The mapping file; empty for a mapping given as text.
         path: PathBuf,
-        /// What is wrong and how to fix it.
+        /// Description of the problem and of the fix.
         message: String,
     },
 
@@ -32,7 +32,7 @@ pub enum ImportError {
     Header {
         /// The refused file.
         path: PathBuf,
-        /// What is missing and how to fix it.
+        /// Description of what is missing and of the fix.
         message: String,
     },
 

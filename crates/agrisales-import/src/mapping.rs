@@ -46,7 +46,7 @@ impl Kind {
 pub struct FieldSpec {
     /// Normalized name, matched against headers and mapping keys.
     pub name: &'static str,
-    /// What the field holds, for messages.
+    /// Description of the field, for messages.
     pub meaning: &'static str,
     /// Fields of which at least one must be mapped, as a group id; 0 for
     /// an optional field.
@@ -222,7 +222,7 @@ pub struct SkipRule {
     /// Skip rows where all these columns are empty (after fill-down).
     #[serde(default)]
     pub when_empty: Vec<String>,
-    /// Skip rows where `column` holds one of `values`.
+    /// Skip rows where `column` contains one of `values`.
     pub column: Option<String>,
     /// See `column`.
     #[serde(default)]

@@ -37,7 +37,7 @@ impl<T> Located<T> {
     }
 }
 
-/// What reading one file found.
+/// Outcome of reading one file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FileReport {
     /// Rows read: every CSV record after the first header (a quoted field

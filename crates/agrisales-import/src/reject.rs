@@ -4,7 +4,7 @@ use std::path::Path;
 
 use crate::ImportError;
 
-/// Why a row was not loaded. [`RejectReason::as_str`] is the stable text
+/// Reason a row was not loaded. [`RejectReason::as_str`] is the stable text
 /// written to the rejects file; scripts may match on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RejectReason {
@@ -55,7 +55,7 @@ impl RejectReason {
         RejectReason::ConflictsWithDatabase,
     ];
 
-    /// The stable text of the reason.
+    /// Returns the stable text of the reason.
     pub fn as_str(self) -> &'static str {
         match self {
             RejectReason::WrongFieldCount => "wrong_field_count",

@@ -24,7 +24,7 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
-    /// The stored text: `running`, `succeeded`, `failed` or `abandoned`.
+    /// Returns the stored text: `running`, `succeeded`, `failed` or `abandoned`.
     pub fn as_str(self) -> &'static str {
         match self {
             RunStatus::Running => "running",
@@ -49,7 +49,7 @@ impl RunStatus {
 /// months whose version differs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunRecord {
-    /// `full` or `incremental`: what the run did (an incremental request
+    /// Mode the run took, `full` or `incremental` (an incremental request
     /// with no earlier successful run does a full run).
     pub mode: String,
     /// Current state.

@@ -27,7 +27,7 @@ pub const DEFAULT_DATABASE: &str = "ventes_agricoles";
 /// own default is 30 s, too long for a command-line tool to look alive.
 pub const DEFAULT_SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Most statements per `update` command. The server's own limits
+/// Maximum number of statements per `update` command. The server's own limits
 /// (`maxWriteBatchSize`, `maxBsonObjectSize`, read with `hello` at connect
 /// time) lower it when they are smaller.
 const WRITE_BATCH: usize = 1_000;
@@ -43,7 +43,7 @@ pub struct ServerLimits {
     /// MongoDB). A write command is one document, so its statements must
     /// fit in it.
     pub max_bson_object_size: usize,
-    /// Most statements in one write command (`maxWriteBatchSize`, 100,000
+    /// Maximum number of statements in one write command (`maxWriteBatchSize`, 100,000
     /// on MongoDB).
     pub max_write_batch_size: usize,
 }
@@ -127,12 +127,12 @@ impl MongoStore {
         })
     }
 
-    /// The write limits read from the server at connect time.
+    /// Returns the write limits read from the server at connect time.
     pub fn limits(&self) -> ServerLimits {
         self.limits
     }
 
-    /// The retry policy of writes and journal operations; see
+    /// Returns the retry policy of writes and journal operations; see
     /// [`RetryPolicy`]. Default: [`RetryPolicy::default`].
     pub fn retry_policy(&self) -> RetryPolicy {
         self.retry

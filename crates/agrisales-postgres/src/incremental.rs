@@ -1,4 +1,4 @@
-//! What the incremental, single-runner ETL needs from PostgreSQL: month
+//! PostgreSQL support for the incremental, single-runner ETL: month
 //! versions (see migration `2026-12-04-000003_month_versions`), sales of
 //! chosen months, monthly totals per product and region, consistent
 //! snapshots and advisory locks.

@@ -60,6 +60,23 @@ fn admin_connection() -> PgConnection {
     })
 }
 
+/// Returns the path of example `name`, which `cargo test` builds next to
+/// the test binaries (in `<target>/<profile>/examples/`).
+///
+/// # Panics
+///
+/// When the test binary's own path has no grandparent folder.
+pub fn example_path(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("cannot locate the test binary: {e}"));
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .unwrap_or_else(|| panic!("the test binary {} has no profile folder", exe.display()));
+    profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
 /// A throw-away PostgreSQL database, dropped when this value is dropped.
 #[derive(Debug)]
 pub struct TestPostgres {
