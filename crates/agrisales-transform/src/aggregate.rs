@@ -50,11 +50,11 @@ impl MonthlyAggregator {
             price: products.iter().map(|p| p.unit_price.get()).collect(),
             width: regions.len() * categories.len(),
         };
-        let keys = Keys::new(positions, layout);
+        let keys = Keys::new(positions, layout)?;
 
         Ok(Self {
             regions: regions.to_vec(),
-            grid: CellGrid::new(keys.width()),
+            grid: CellGrid::new(&keys),
             keys,
             categories,
             sales: 0,
@@ -93,7 +93,7 @@ impl MonthlyAggregator {
     /// Returns one aggregate per (region, category, month) with at least
     /// one sale, ordered by region id, category and month.
     pub fn finish(mut self) -> Vec<MonthlyAggregate> {
-        self.grid.settle();
+        self.grid.settle(&self.keys);
         let months = self.grid.months();
         let category_count = self.categories.len();
         let mut order: Vec<usize> = (0..self.regions.len()).collect();

@@ -1,24 +1,33 @@
 //! The hot loop shared by both consumers: exact sums of quantity and
-//! revenue and sale counts per (month, cell), where a consumer decides
-//! which cell a (product, region) pair falls in.
+//! sale counts per (month, product, region), folded at the end into the
+//! cells a consumer chose, with revenue.
 //!
-//! [`MonthlyAggregator`](crate::MonthlyAggregator) uses one cell per
-//! (region, category): with the generator's catalogue, 36 months × 91
-//! cells of 24 bytes, 79 KB, which stays in a core's L2 cache. One table
-//! load gives a sale's cell and price, so a sale costs a load, a
-//! multiplication and three additions, without hashing.
+//! The hot grid has one 16-byte cell per (month, product, region): with
+//! the generator's catalogue, 36 months × 42 products × 13 regions, 314
+//! KB, which stays in a core's L2 cache. Two small table loads give a
+//! sale's column, and the sale costs two additions, without hashing and
+//! without a multiplication.
+//!
+//! Revenue is price × quantity sum, computed once per cell when the hot
+//! cells fold into the consumer's totals. The consumer's [`Layout`] has
+//! one cell per (region, category) for
+//! [`MonthlyAggregator`](crate::MonthlyAggregator), and one per (product,
+//! region) for [`SeriesBuilder`](crate::SeriesBuilder).
+//!
+//! Before its pass, a block's months get rows in the grid (a vectorized
+//! minimum and maximum), so the hot loop stops only at a bad sale.
 //!
 //! Exactness: sums run in `i64` ("hot" cells, wrapping arithmetic) and
 //! move into `i128` totals before they could overflow. After each block
 //! of sales the grid bounds what the hot cells may hold since the last
-//! move: Σ (block sales × largest |quantity| in the block × largest
-//! |price|). While that bound stays below 2⁶³, no hot sum can have
-//! wrapped. When a block would pass it, the block is undone (wrapping
-//! subtraction restores the cells exactly), the hot cells move into the
-//! totals and the block runs again. A block that alone passes the bound
-//! (quantities near 10¹⁵) goes through an `i128` path. With lots below
-//! 2 × 10⁷ thousandths and prices below 10⁴ cents, as generated data has,
-//! the move happens at most once per 40 million sales.
+//! move: Σ (block sales × largest |quantity| in the block). While that
+//! bound stays below 2⁶³, no hot sum can have wrapped. When a block would
+//! pass it, the block is undone (wrapping subtraction restores the cells
+//! exactly), the hot cells move into the totals and the block runs
+//! again. A block that alone passes the bound (16,384 sales above 5.6 ×
+//! 10¹⁴ thousandths) goes through an `i128` path. With every lot below
+//! 2 × 10⁷ thousandths, as in generated data, the bound passes 2⁶³ after
+//! 4.6 × 10¹¹ sales at the earliest, so the move is that rare.
 
 use agrisales_domain::SaleColumns;
 
@@ -33,41 +42,39 @@ const MAX_ORDINAL: i32 = 9999 * 12 + 11;
 /// by date make the grid grow once a year instead of once a month.
 const GROWTH_MARGIN: i32 = 12;
 
-/// Largest joint (product, region) lookup table, in entries of 16 bytes
-/// (1 MB). Wider id ranges use two separate lookups.
-const MAX_JOINT_ENTRIES: usize = 1 << 16;
+/// Largest id span (highest id − lowest id + 1) of the dense id tables,
+/// 4 bytes per id of the span (4 MiB). Wider spans use the hash indexes.
+const MAX_DENSE_SPAN: i64 = 1 << 20;
+
+/// Part of an unknown id in the dense tables. Two of them add up to at
+/// least `MAX_CELLS`, past any hot grid, so an unknown id sends the hot
+/// loop to its slow path without a test of its own; the sum fits a
+/// 32-bit `usize`.
+const NO_PART: u32 = 1 << 30;
+
+/// Most cells a hot grid may have (16 GiB of them): keeps every valid
+/// index below `NO_PART`.
+const MAX_CELLS: usize = 1 << 30;
 
 /// Sales per block between two overflow checks.
-const BLOCK_ROWS: usize = 1 << 16;
+const BLOCK_ROWS: usize = 1 << 14;
 
 /// Each thread of a parallel push gets at least this many sales: below
 /// it, spawning a thread and merging its grid (tens of microseconds) cost
 /// more than the thread saves.
 pub(crate) const MIN_ROWS_PER_THREAD: usize = 1 << 17;
 
-/// Destination of a (product, region) pair: its grid column and the
-/// price its quantities are multiplied by. `cell == NONE` marks an
-/// unknown pair.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Entry {
-    cell: u32,
-    price: i64,
-}
-
-const NONE: u32 = u32::MAX;
-const UNKNOWN: Entry = Entry { cell: NONE, price: 0 };
-
-/// Sums of one cell since the last move into the totals, in wrapping
-/// `i64` arithmetic (exact while the grid's bound holds).
+/// Sums of one (month, product, region) since the last move into the
+/// totals, in wrapping `i64` arithmetic (exact while the grid's bound
+/// holds).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Hot {
     quantity: i64,
-    revenue: i64,
     count: u64,
 }
 
-/// Exact sums of one cell: quantity in thousandths, revenue in units of
-/// quantity × price (10⁻⁵ € for cents), number of sales.
+/// Exact sums of one consumer cell: quantity in thousandths, revenue in
+/// units of quantity × price (10⁻⁵ € for cents), number of sales.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Total {
     pub(crate) quantity: i128,
@@ -76,12 +83,6 @@ pub(crate) struct Total {
 }
 
 impl Total {
-    fn add_hot(&mut self, hot: &Hot) {
-        self.quantity += i128::from(hot.quantity);
-        self.revenue += i128::from(hot.revenue);
-        self.count += hot.count;
-    }
-
     fn add(&mut self, other: &Total) {
         self.quantity += other.quantity;
         self.revenue += other.revenue;
@@ -89,58 +90,86 @@ impl Total {
     }
 }
 
-/// Resolves a sale's (product id, region id) to its [`Entry`].
+/// Resolves a sale's (product id, region id) to its column in the hot
+/// grid: `product position × regions + region position`. An unknown id
+/// gives a column of at least `NO_PART`, which no grid has.
 trait Lookup: Sync {
-    fn entry(&self, product_id: i32, region_id: i32) -> Entry;
+    fn column(&self, product_id: i32, region_id: i32) -> usize;
 }
 
-/// One table indexed by (product id − offset, region id − offset): one
-/// load per sale. Built when the id ranges are compact, as database
-/// sequences make them.
+/// Tables indexed by id − lowest id, holding each id's part of the
+/// column: one load per id. Built when the id ranges are compact, as
+/// database sequences make them.
 #[derive(Debug, Clone)]
-struct JointTable {
+struct DenseParts {
     product_offset: i32,
     region_offset: i32,
-    region_span: u32,
-    table: Vec<Entry>,
+    product_part: Vec<u32>,
+    region_part: Vec<u32>,
 }
 
-impl Lookup for JointTable {
-    #[inline(always)]
-    fn entry(&self, product_id: i32, region_id: i32) -> Entry {
-        let dp = product_id.wrapping_sub(self.product_offset) as u32;
-        let dr = region_id.wrapping_sub(self.region_offset) as u32;
-        if dr < self.region_span {
-            // In usize, `dp × span` cannot wrap onto a valid entry, and
-            // `get` rejects a `dp` beyond the product span.
-            let slot = dp as usize * self.region_span as usize + dr as usize;
-            self.table.get(slot).copied().unwrap_or(UNKNOWN)
-        } else {
-            UNKNOWN
-        }
+impl DenseParts {
+    fn new(positions: &Positions, regions: usize) -> Option<Self> {
+        let (product_offset, product_part) =
+            dense_table(positions.product_id_range()?, |id| positions.product(id), regions)?;
+        let (region_offset, region_part) = dense_table(positions.region_id_range()?, |id| positions.region(id), 1)?;
+        Some(Self {
+            product_offset,
+            region_offset,
+            product_part,
+            region_part,
+        })
     }
 }
 
-/// Two lookups through the id indexes, for sparse ids.
+/// The table of `position(id) × scale` for ids `low..=high`, `NO_PART`
+/// for ids without a position; `None` when the span is too wide.
+fn dense_table(
+    (low, high): (i32, i32),
+    position: impl Fn(i32) -> Option<usize>,
+    scale: usize,
+) -> Option<(i32, Vec<u32>)> {
+    if i64::from(high) - i64::from(low) + 1 > MAX_DENSE_SPAN {
+        return None;
+    }
+    let table = (low..=high)
+        .map(|id| position(id).map_or(NO_PART, |p| (p * scale) as u32))
+        .collect();
+    Some((low, table))
+}
+
+impl Lookup for DenseParts {
+    #[inline(always)]
+    fn column(&self, product_id: i32, region_id: i32) -> usize {
+        // A negative difference becomes a huge index, which `get` rejects.
+        let product = product_id.wrapping_sub(self.product_offset) as u32 as usize;
+        let region = region_id.wrapping_sub(self.region_offset) as u32 as usize;
+        let product = self.product_part.get(product).copied().unwrap_or(NO_PART);
+        let region = self.region_part.get(region).copied().unwrap_or(NO_PART);
+        product as usize + region as usize
+    }
+}
+
+/// Hash lookups of both ids, for ids spread too wide for dense tables.
 #[derive(Debug, Clone)]
-struct SplitLookup {
+struct SparseParts {
     positions: Positions,
-    layout: Layout,
+    regions: usize,
 }
 
-impl Lookup for SplitLookup {
+impl Lookup for SparseParts {
     #[inline(always)]
-    fn entry(&self, product_id: i32, region_id: i32) -> Entry {
+    fn column(&self, product_id: i32, region_id: i32) -> usize {
         match (self.positions.product(product_id), self.positions.region(region_id)) {
-            (Some(p), Some(r)) => self.layout.entry(p, r),
-            _ => UNKNOWN,
+            (Some(p), Some(r)) => p * self.regions + r,
+            _ => NO_PART as usize,
         }
     }
 }
 
-/// Grid layout of a consumer: the cell of (product position, region
-/// position) is `product_part[p] + region_part[r]`, and `price` holds
-/// each product's price (0 when revenue is not wanted).
+/// Consumer cells: the cell of (product position, region position) is
+/// `product_part[p] + region_part[r]`, and `price` holds each product's
+/// price (0 when revenue is not wanted).
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
     pub(crate) product_part: Vec<u32>,
@@ -150,89 +179,85 @@ pub(crate) struct Layout {
     pub(crate) width: usize,
 }
 
-impl Layout {
-    #[inline(always)]
-    fn entry(&self, product: usize, region: usize) -> Entry {
-        Entry {
-            cell: self.product_part[product] + self.region_part[region],
-            price: self.price[product],
-        }
-    }
+/// Where a hot column's sums go: its consumer cell and the price its
+/// quantity is multiplied by.
+#[derive(Debug, Clone, Copy)]
+struct Fold {
+    cell: u32,
+    price: i64,
 }
 
-/// The id lookups of an engine: built once, shared by its threads.
+/// The id lookups and the fold of an engine: built once, shared by its
+/// threads.
 #[derive(Debug, Clone)]
 pub(crate) struct Keys {
-    split: SplitLookup,
-    joint: Option<JointTable>,
-    /// Largest |price|, at least 1: the factor of the overflow bound.
-    price_bound: u128,
+    sparse: SparseParts,
+    dense: Option<DenseParts>,
+    /// One entry per hot column (product × regions + region).
+    fold: Vec<Fold>,
+    /// Cells per month of the consumer.
+    width: usize,
 }
 
 impl Keys {
-    pub(crate) fn new(positions: Positions, layout: Layout) -> Self {
-        let price_bound = layout
-            .price
-            .iter()
-            .map(|p| u128::from(p.unsigned_abs()))
-            .max()
-            .unwrap_or(0)
-            .max(1);
-        let split = SplitLookup { positions, layout };
-        let joint = Self::joint_table(&split);
-        Self {
-            split,
-            joint,
-            price_bound,
+    /// Fails when the hot grid would not have room for one month.
+    pub(crate) fn new(positions: Positions, layout: Layout) -> Result<Self, TransformError> {
+        let (products, regions) = (layout.product_part.len(), layout.region_part.len());
+        let columns = products.saturating_mul(regions);
+        if columns > MAX_CELLS {
+            return Err(TransformError::TooManyCells { months: 1, columns });
         }
-    }
-
-    fn joint_table(split: &SplitLookup) -> Option<JointTable> {
-        let (p_low, p_high) = split.positions.product_id_range()?;
-        let (r_low, r_high) = split.positions.region_id_range()?;
-        let p_span = usize::try_from(i64::from(p_high) - i64::from(p_low) + 1).ok()?;
-        let r_span = usize::try_from(i64::from(r_high) - i64::from(r_low) + 1).ok()?;
-        if p_span.checked_mul(r_span)? > MAX_JOINT_ENTRIES {
-            return None;
-        }
-        let mut table = vec![UNKNOWN; p_span * r_span];
-        for dp in 0..p_span {
-            for dr in 0..r_span {
-                table[dp * r_span + dr] = split.entry(p_low + dp as i32, r_low + dr as i32);
+        let mut fold = Vec::with_capacity(columns);
+        for (product_part, price) in layout.product_part.iter().zip(&layout.price) {
+            for region_part in &layout.region_part {
+                fold.push(Fold {
+                    cell: product_part + region_part,
+                    price: *price,
+                });
             }
         }
-        Some(JointTable {
-            product_offset: p_low,
-            region_offset: r_low,
-            region_span: r_span as u32,
-            table,
+        Ok(Self {
+            dense: DenseParts::new(&positions, regions),
+            sparse: SparseParts { positions, regions },
+            fold,
+            width: layout.width,
         })
     }
 
-    /// Cells per month.
+    /// Cells per month of the consumer.
     pub(crate) fn width(&self) -> usize {
-        self.split.layout.width
+        self.width
+    }
+
+    /// Hot columns per month: products × regions.
+    fn columns(&self) -> usize {
+        self.fold.len()
     }
 
     /// Returns the error for a sale whose ids did not resolve, or `None`
     /// when both ids are known.
     fn unknown_id(&self, row: usize, product_id: i32, region_id: i32) -> Option<TransformError> {
-        if self.split.positions.product(product_id).is_none() {
+        let positions = &self.sparse.positions;
+        if positions.product(product_id).is_none() {
             return Some(TransformError::UnknownProduct { row, product_id });
         }
-        if self.split.positions.region(region_id).is_none() {
+        if positions.region(region_id).is_none() {
             return Some(TransformError::UnknownRegion { row, region_id });
         }
         None
     }
 }
 
-/// Sums per (month, cell), growing to cover new months.
+/// Sums per month, growing to cover new months: hot cells per (product,
+/// region), totals per consumer cell.
 #[derive(Debug, Clone)]
 pub(crate) struct CellGrid {
     /// Ordinal of the month of row 0; meaningless while `months` is 0.
     first: i32,
     months: usize,
+    /// Hot cells per month: products × regions.
+    columns: usize,
+    /// Consumer cells per month.
     width: usize,
     hot: Vec<Hot>,
     totals: Vec<Total>,
@@ -247,20 +272,21 @@ pub(crate) struct CellGrid {
 }
 
 impl CellGrid {
-    pub(crate) fn new(width: usize) -> Self {
+    pub(crate) fn new(keys: &Keys) -> Self {
         Self {
             threads: default_threads(),
-            ..Self::local(width, BLOCK_ROWS)
+            ..Self::local(keys, BLOCK_ROWS)
         }
     }
 
     /// A grid for one thread of a parallel push; it never spawns threads
     /// itself, so it skips asking the system for its parallelism.
-    fn local(width: usize, block_rows: usize) -> Self {
+    fn local(keys: &Keys, block_rows: usize) -> Self {
         Self {
             first: 0,
             months: 0,
-            width,
+            columns: keys.columns(),
+            width: keys.width(),
             hot: Vec::new(),
             totals: Vec::new(),
             hot_bound: 0,
@@ -300,14 +326,27 @@ impl CellGrid {
         self.months
     }
 
-    /// Moves the hot sums into the totals; call before reading them.
-    pub(crate) fn settle(&mut self) {
+    /// Folds the hot sums into the totals, revenue included; call before
+    /// reading them. `keys` must be those the grid was built with.
+    pub(crate) fn settle(&mut self, keys: &Keys) {
         if self.hot_bound == 0 {
             return;
         }
-        for (total, hot) in self.totals.iter_mut().zip(&mut self.hot) {
-            total.add_hot(hot);
-            *hot = Hot::default();
+        for (hot_row, total_row) in self
+            .hot
+            .chunks_exact_mut(self.columns)
+            .zip(self.totals.chunks_exact_mut(self.width))
+        {
+            for (hot, fold) in hot_row.iter_mut().zip(&keys.fold) {
+                if hot.count == 0 && hot.quantity == 0 {
+                    continue;
+                }
+                let total = &mut total_row[fold.cell as usize];
+                total.quantity += i128::from(hot.quantity);
+                total.revenue += i128::from(hot.quantity) * i128::from(fold.price);
+                total.count += hot.count;
+                *hot = Hot::default();
+            }
         }
         self.hot_bound = 0;
     }
@@ -321,8 +360,9 @@ impl CellGrid {
     /// Rows that hold at least one sale: `(first, last)`, or `None`.
     pub(crate) fn used_rows(&self) -> Option<(usize, usize)> {
         let used = |row: &usize| {
-            let range = row * self.width..(row + 1) * self.width;
-            self.totals[range.clone()].iter().any(|c| c.count > 0) || self.hot[range].iter().any(|c| c.count > 0)
+            let totals = &self.totals[row * self.width..(row + 1) * self.width];
+            let hot = &self.hot[row * self.columns..(row + 1) * self.columns];
+            totals.iter().any(|c| c.count > 0) || hot.iter().any(|c| c.count > 0)
         };
         let first = (0..self.months).find(used)?;
         let last = (0..self.months).rev().find(used)?;
@@ -343,19 +383,19 @@ impl CellGrid {
         }
 
         let bounds = |t: usize| (rows * t / threads, rows * (t + 1) / threads);
-        let (width, block_rows) = (self.width, self.block_rows);
+        let block_rows = self.block_rows;
         let partials: Vec<Result<CellGrid, TransformError>> = std::thread::scope(|scope| {
             let spawned: Vec<_> = (1..threads)
                 .map(|t| {
                     let (low, high) = bounds(t);
                     scope.spawn(move || {
-                        let mut local = CellGrid::local(width, block_rows);
+                        let mut local = CellGrid::local(keys, block_rows);
                         local.push_range(keys, chunk, low, high).map(|()| local)
                     })
                 })
                 .collect();
             let (low, high) = bounds(0);
-            let mut local = CellGrid::local(width, block_rows);
+            let mut local = CellGrid::local(keys, block_rows);
             let mut partials = vec![local.push_range(keys, chunk, low, high).map(|()| local)];
             for handle in spawned {
                 // A panic in a worker is a bug: pass it on unchanged.
@@ -374,7 +414,7 @@ impl CellGrid {
             grids.push(partial?);
         }
         for grid in &mut grids {
-            self.merge(grid);
+            self.merge(keys, grid)?;
         }
         Ok(())
     }
@@ -382,19 +422,9 @@ impl CellGrid {
     /// Adds rows `low..high` of `chunk` on the calling thread; on error
     /// nothing of them is added.
     fn push_range(&mut self, keys: &Keys, chunk: &SaleColumns, low: usize, high: usize) -> Result<(), TransformError> {
-        if low >= high {
-            return Ok(());
-        }
-        if self.months == 0 {
-            // Size a fresh grid in one pass over the months instead of
-            // sending every sale of the first chunk down the slow path.
-            if let Some((min, max)) = valid_month_bounds(&chunk.month[low..high]) {
-                self.cover(min, max, 0);
-            }
-        }
-        match &keys.joint {
-            Some(joint) => self.push_blocks(joint, keys, chunk, low, high),
-            None => self.push_blocks(&keys.split, keys, chunk, low, high),
+        match &keys.dense {
+            Some(dense) => self.push_blocks(dense, keys, chunk, low, high),
+            None => self.push_blocks(&keys.sparse, keys, chunk, low, high),
         }
     }
 
@@ -406,116 +436,114 @@ impl CellGrid {
         low: usize,
         high: usize,
     ) -> Result<(), TransformError> {
-        let mut outside: Option<(i32, i32)> = None;
         let mut start = low;
         while start < high {
             let end = (start + self.block_rows).min(high);
             let block = Columns::of(chunk, start, end);
-            let pass = self.pass::<L, false>(lookup, keys, &block, start);
-            if let Some(bounds) = pass.outside {
-                outside = Some(outside.map_or(bounds, |(a, b)| (a.min(bounds.0), b.max(bounds.1))));
-            }
-            if let Some((stop, error)) = pass.failure {
-                // Undo this block's rows before the bad one, then the
-                // earlier blocks of this push, exactly, in the totals.
-                self.pass::<L, true>(lookup, keys, &Columns::of(chunk, start, stop), start);
-                self.settle();
-                self.exact_pass(lookup, &Columns::of(chunk, low, start), None, -1);
-                return Err(error);
-            }
 
-            let block_bound = (end - start) as u128 * u128::from(pass.max_abs) * keys.price_bound;
+            // Every valid month of the block gets a row first, so the hot
+            // loop stops only at errors. The scan also brings the month
+            // column into the cache for the loop.
+            let covered = match valid_month_bounds(block.month) {
+                Some((min, max)) => self.cover(min, max, GROWTH_MARGIN),
+                None => Ok(()),
+            };
+            let passed = match covered {
+                Ok(()) => self.pass::<L, false>(lookup, keys, &block, start),
+                Err(error) => Err((start, error)),
+            };
+            let max_abs = match passed {
+                Ok(max_abs) => max_abs,
+                Err((stop, error)) => {
+                    // Undo this block's rows before the bad one, then the
+                    // earlier blocks of this push, exactly, in the totals.
+                    self.undo(lookup, &Columns::of(chunk, start, stop));
+                    self.settle(keys);
+                    self.exact_pass(lookup, keys, &Columns::of(chunk, low, start), -1);
+                    return Err(error);
+                }
+            };
+
+            // At least 1 per sale, so that sales of quantity 0 still mark
+            // the hot cells (their counts) as needing a fold.
+            let block_bound = (end - start) as u128 * u128::from(max_abs.max(1));
             if self.hot_bound + block_bound > i64::MAX as u128 {
-                self.pass::<L, true>(lookup, keys, &block, start);
-                self.settle();
+                self.undo(lookup, &block);
+                self.settle(keys);
                 if block_bound <= i64::MAX as u128 {
-                    self.pass::<L, false>(lookup, keys, &block, start);
+                    // The same sales, which just went through without error.
+                    let _ = self.pass::<L, false>(lookup, keys, &block, start);
                     self.hot_bound = block_bound;
                 } else {
-                    self.exact_pass(lookup, &block, None, 1);
+                    self.exact_pass(lookup, keys, &block, 1);
                 }
             } else {
                 self.hot_bound += block_bound;
             }
             start = end;
         }
-
-        if let Some((min, max)) = outside {
-            // Sales of months the grid did not cover: grow it, then add
-            // them (and only them) exactly.
-            let old = (self.first, self.months as i32);
-            self.cover(min, max, GROWTH_MARGIN);
-            self.exact_pass(lookup, &Columns::of(chunk, low, high), Some(old), 1);
-        }
         Ok(())
     }
 
-    /// The hot loop over one block: adds its sales to the hot cells, or
-    /// removes them when `UNDO`. Sales whose ids are unknown stop it;
-    /// sales of months outside the grid are left out and reported.
+    /// Adds one block's sales to the hot cells and returns their largest
+    /// |quantity|, or stops at the first sale with an unknown id or an
+    /// invalid month and returns it (its row in the chunk, from `offset`)
+    /// with the error; the sales before it stay added.
     fn pass<L: Lookup, const UNDO: bool>(
         &mut self,
         lookup: &L,
         keys: &Keys,
         block: &Columns<'_>,
         offset: usize,
-    ) -> Pass {
-        let first = self.first;
-        let months = self.months as u32;
-        let width = self.width;
-        let hot = &mut self.hot[..];
-        let mut result = Pass::default();
-        let mut max_abs = 0_u64;
-        for (i, (((&product_id, &region_id), &month), &milli)) in block.iter().enumerate() {
-            let entry = lookup.entry(product_id, region_id);
-            let row = month.wrapping_sub(first) as u32;
-            if entry.cell != NONE && row < months {
-                let cell = &mut hot[row as usize * width + entry.cell as usize];
-                let revenue = milli.wrapping_mul(entry.price);
-                if UNDO {
-                    cell.quantity = cell.quantity.wrapping_sub(milli);
-                    cell.revenue = cell.revenue.wrapping_sub(revenue);
-                    cell.count = cell.count.wrapping_sub(1);
-                } else {
-                    cell.quantity = cell.quantity.wrapping_add(milli);
-                    cell.revenue = cell.revenue.wrapping_add(revenue);
-                    cell.count = cell.count.wrapping_add(1);
-                }
-                max_abs = max_abs.max(milli.unsigned_abs());
-            } else if !UNDO && rare_sale(keys, &mut result, offset + i, product_id, region_id, month).is_break() {
-                break;
+    ) -> Result<u64, (usize, TransformError)> {
+        let run = hot_run::<L, UNDO>(&mut self.hot, lookup, self.first, self.months, self.columns, block);
+        match run.stop {
+            None => Ok(run.max_abs),
+            Some(stop) => {
+                let at = offset + stop;
+                Err((
+                    at,
+                    stop_error(
+                        keys,
+                        at,
+                        block.product_id[stop],
+                        block.region_id[stop],
+                        block.month[stop],
+                    ),
+                ))
             }
         }
-        result.max_abs = max_abs;
-        result
+    }
+
+    /// Removes sales that an earlier [`CellGrid::pass`] added to the hot
+    /// cells; wrapping subtraction restores them exactly.
+    fn undo<L: Lookup>(&mut self, lookup: &L, block: &Columns<'_>) {
+        // Every sale of `block` was added, so the run goes to the end.
+        let _ = hot_run::<L, true>(&mut self.hot, lookup, self.first, self.months, self.columns, block);
     }
 
     /// Adds (`sign` 1) or removes (−1) sales straight into the exact
-    /// totals: for rare cases only. With `only_outside = Some((first,
-    /// months))`, only sales of months outside that old range count.
-    fn exact_pass<L: Lookup>(&mut self, lookup: &L, block: &Columns<'_>, only_outside: Option<(i32, i32)>, sign: i128) {
+    /// totals, skipping those the grid cannot hold: for rare cases only.
+    fn exact_pass<L: Lookup>(&mut self, lookup: &L, keys: &Keys, block: &Columns<'_>, sign: i128) {
         for (((&product_id, &region_id), &month), &milli) in block.iter() {
-            if let Some((old_first, old_months)) = only_outside
-                && old_months > 0
-                && (0..old_months).contains(&month.wrapping_sub(old_first))
-            {
+            let Some(fold) = keys.fold.get(lookup.column(product_id, region_id)) else {
                 continue;
-            }
-            let entry = lookup.entry(product_id, region_id);
+            };
             let row = month.wrapping_sub(self.first);
-            if entry.cell == NONE || !(0..self.months as i32).contains(&row) {
+            if !(0..self.months as i32).contains(&row) {
                 continue;
             }
-            let cell = &mut self.totals[row as usize * self.width + entry.cell as usize];
+            let cell = &mut self.totals[row as usize * self.width + fold.cell as usize];
             cell.quantity += sign * i128::from(milli);
-            cell.revenue += sign * i128::from(milli) * i128::from(entry.price);
+            cell.revenue += sign * i128::from(milli) * i128::from(fold.price);
             cell.count = if sign > 0 { cell.count + 1 } else { cell.count - 1 };
         }
     }
 
     /// Grows the grid so that months `min..=max` have rows, adding
-    /// `margin` more months on each side that grows.
-    fn cover(&mut self, min: i32, max: i32, margin: i32) {
+    /// `margin` more months on each side that grows. Fails, leaving the
+    /// grid as it was, when the hot grid would pass `MAX_CELLS`.
+    fn cover(&mut self, min: i32, max: i32, margin: i32) -> Result<(), TransformError> {
         let (new_first, new_last) = if self.months == 0 {
             (min, max)
         } else {
@@ -523,34 +551,41 @@ impl CellGrid {
             let new_first = if min < self.first { min - margin } else { self.first };
             let new_last = if max > last { max + margin } else { last };
             if new_first == self.first && new_last == last {
-                return;
+                return Ok(());
             }
             (new_first, new_last)
         };
         let new_first = new_first.max(0);
         let new_last = new_last.min(MAX_ORDINAL);
         let months = (new_last - new_first + 1) as usize;
+        if months.saturating_mul(self.columns) > MAX_CELLS {
+            return Err(TransformError::TooManyCells {
+                months,
+                columns: self.columns,
+            });
+        }
 
-        let mut hot = vec![Hot::default(); months * self.width];
+        let mut hot = vec![Hot::default(); months * self.columns];
         let mut totals = vec![Total::default(); months * self.width];
         if self.months > 0 {
-            let shift = (self.first - new_first) as usize * self.width;
-            hot[shift..shift + self.hot.len()].copy_from_slice(&self.hot);
-            totals[shift..shift + self.totals.len()].copy_from_slice(&self.totals);
+            let shift = (self.first - new_first) as usize;
+            hot[shift * self.columns..][..self.hot.len()].copy_from_slice(&self.hot);
+            totals[shift * self.width..][..self.totals.len()].copy_from_slice(&self.totals);
         }
         self.first = new_first;
         self.months = months;
         self.hot = hot;
         self.totals = totals;
+        Ok(())
     }
 
-    /// Adds the sums of `other`, which has the same width.
-    fn merge(&mut self, other: &mut CellGrid) {
+    /// Adds the sums of `other`, built with the same keys.
+    fn merge(&mut self, keys: &Keys, other: &mut CellGrid) -> Result<(), TransformError> {
         if other.months == 0 {
-            return;
+            return Ok(());
         }
-        other.settle();
-        self.cover(other.first, other.first + other.months as i32 - 1, 0);
+        other.settle(keys);
+        self.cover(other.first, other.first + other.months as i32 - 1, 0)?;
         let offset = (other.first - self.first) as usize * self.width;
         for (mine, theirs) in self.totals[offset..offset + other.totals.len()]
             .iter_mut()
@@ -558,47 +593,64 @@ impl CellGrid {
         {
             mine.add(theirs);
         }
+        Ok(())
     }
 }
 
-/// Handles a sale the hot loop could not add: an unknown id or a bad
-/// month stops the pass with an error, a month outside the grid is noted.
-/// Out of line so that the hot loop keeps its registers.
+/// Where [`hot_run`] stopped and the largest |quantity| it added.
+struct Run {
+    /// Index in the block of the sale it could not add, `None` at the end.
+    stop: Option<usize>,
+    max_abs: u64,
+}
+
+/// The hot loop: adds (or removes, when `UNDO`) the sales of `block` to
+/// the hot cells until one has an unknown id or a month outside the grid.
+/// Kept free of calls and of error handling so that its state stays in
+/// registers.
+#[inline(always)]
+fn hot_run<L: Lookup, const UNDO: bool>(
+    hot: &mut [Hot],
+    lookup: &L,
+    first: i32,
+    months: usize,
+    columns: usize,
+    block: &Columns<'_>,
+) -> Run {
+    let months = months as u32;
+    let mut max_abs = 0_u64;
+    for (i, (((&product_id, &region_id), &month), &milli)) in block.iter().enumerate() {
+        let column = lookup.column(product_id, region_id);
+        let row = month.wrapping_sub(first) as u32;
+        // An unknown id's column is past the grid whatever the row.
+        let cell = if row < months {
+            hot.get_mut(row as usize * columns + column)
+        } else {
+            None
+        };
+        let Some(cell) = cell else {
+            return Run { stop: Some(i), max_abs };
+        };
+        if UNDO {
+            cell.quantity = cell.quantity.wrapping_sub(milli);
+            cell.count = cell.count.wrapping_sub(1);
+        } else {
+            cell.quantity = cell.quantity.wrapping_add(milli);
+            cell.count = cell.count.wrapping_add(1);
+        }
+        max_abs = max_abs.max(milli.unsigned_abs());
+    }
+    Run { stop: None, max_abs }
+}
+
+/// The error of a sale the hot loop stopped at. The grid covers every
+/// valid month of a block before its pass, so when both ids are known
+/// the month is out of range.
 #[cold]
 #[inline(never)]
-fn rare_sale(
-    keys: &Keys,
-    result: &mut Pass,
-    at: usize,
-    product_id: i32,
-    region_id: i32,
-    month: i32,
-) -> std::ops::ControlFlow<()> {
-    if let Some(error) = keys.unknown_id(at, product_id, region_id) {
-        result.failure = Some((at, error));
-        return std::ops::ControlFlow::Break(());
-    }
-    if !(0..=MAX_ORDINAL).contains(&month) {
-        result.failure = Some((at, TransformError::MonthOutOfRange { row: at, month }));
-        return std::ops::ControlFlow::Break(());
-    }
-    result.outside = Some(
-        result
-            .outside
-            .map_or((month, month), |(a, b)| (a.min(month), b.max(month))),
-    );
-    std::ops::ControlFlow::Continue(())
-}
-
-/// What [`CellGrid::pass`] found.
-#[derive(Default)]
-struct Pass {
-    /// Largest |quantity| added.
-    max_abs: u64,
-    /// Lowest and highest month outside the grid.
-    outside: Option<(i32, i32)>,
-    /// The first bad sale (its row in the chunk) and why.
-    failure: Option<(usize, TransformError)>,
+fn stop_error(keys: &Keys, at: usize, product_id: i32, region_id: i32, month: i32) -> TransformError {
+    keys.unknown_id(at, product_id, region_id)
+        .unwrap_or(TransformError::MonthOutOfRange { row: at, month })
 }
 
 /// The four columns of rows `low..high`, sliced once so the hot loop has
@@ -647,10 +699,18 @@ pub(crate) fn check_lengths(chunk: &SaleColumns) -> Result<(), TransformError> {
 /// Lowest and highest month of `months` that a grid can hold, or `None`
 /// when there is none.
 fn valid_month_bounds(months: &[i32]) -> Option<(i32, i32)> {
-    let (min, max) = months
-        .iter()
-        .filter(|m| (0..=MAX_ORDINAL).contains(*m))
-        .fold((i32::MAX, i32::MIN), |(lo, hi), &m| (lo.min(m), hi.max(m)));
+    // A plain minimum and maximum vectorize; filtering is for the rare
+    // block with an invalid month.
+    let valid = 0..=MAX_ORDINAL;
+    let (min, max) = bounds(months.iter().copied())?;
+    if valid.contains(&min) && valid.contains(&max) {
+        return Some((min, max));
+    }
+    bounds(months.iter().copied().filter(|m| valid.contains(m)))
+}
+
+fn bounds(months: impl Iterator<Item = i32>) -> Option<(i32, i32)> {
+    let (min, max) = months.fold((i32::MAX, i32::MIN), |(lo, hi), m| (lo.min(m), hi.max(m)));
     (min <= max).then_some((min, max))
 }
 

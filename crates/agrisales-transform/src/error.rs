@@ -43,6 +43,18 @@ pub enum TransformError {
         month: i32,
     },
 
+    /// The sales span more months than the engine can hold for this
+    /// many (product, region) pairs.
+    #[error(
+        "{months} months × {columns} (product, region) pairs pass the engine's limit of 2^30 cells; aggregate fewer months or fewer products per engine"
+    )]
+    TooManyCells {
+        /// Months the grid would span.
+        months: usize,
+        /// Products × regions.
+        columns: usize,
+    },
+
     /// The columns of a chunk have different lengths.
     #[error("chunk columns have different lengths: {0}")]
     RaggedChunk(String),

@@ -12,14 +12,14 @@
 //!   filled in, the input of the forecasting crate.
 //!
 //! Both sum into one dense grid of exact integers indexed by (month,
-//! product, region): no hashing, one table load and one 24-byte cell
-//! update per sale. Memory depends on the number of months, regions and
-//! products, never on the number of sales. Revenue is derived once per
-//! cell as price × quantity sum, and `MonthlyAggregator::finish` folds
-//! products into categories in `ndarray` tables. Chunks of 262,144 sales
-//! or more are split between threads, each with a grid of its own, and
-//! the grids are added at the end; the result does not depend on the
-//! number of threads.
+//! product, region): no hashing, two small table loads and one 16-byte
+//! cell update per sale. Memory depends on the number of months, regions
+//! and products, never on the number of sales. Revenue is derived once
+//! per cell as price × quantity sum, when the grid folds into the
+//! consumer's cells (categories for `MonthlyAggregator`), and `finish`
+//! builds `ndarray` tables from them. Chunks of 262,144 sales or more are
+//! split between threads, each with a grid of its own, and the grids are
+//! added at the end. The result does not depend on the number of threads.
 //!
 //! # Example
 //!

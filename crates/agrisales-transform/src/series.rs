@@ -30,11 +30,11 @@ impl SeriesBuilder {
             price: vec![0; products.len()],
             width: products.len() * regions.len(),
         };
-        let keys = Keys::new(positions, layout);
+        let keys = Keys::new(positions, layout)?;
         Ok(Self {
             products: products.to_vec(),
             regions: regions.to_vec(),
-            grid: CellGrid::new(keys.width()),
+            grid: CellGrid::new(&keys),
             keys,
         })
     }
@@ -69,7 +69,7 @@ impl SeriesBuilder {
     /// Its columns are the regions where the product sold at least once,
     /// ordered by region id.
     pub fn finish(mut self) -> Vec<ProductRegionSeries> {
-        self.grid.settle();
+        self.grid.settle(&self.keys);
         // The grid may hold empty months past the last sale (it grows with
         // a margin): series end at the last month with a sale.
         let months = self.grid.used_rows().map_or(0, |(_, last)| last + 1);

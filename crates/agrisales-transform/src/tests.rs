@@ -22,8 +22,8 @@ fn regions() -> Vec<Region> {
 }
 
 fn products(wide_ids: bool) -> Vec<Product> {
-    // Ids a million apart make the engine use two lookups instead of the
-    // joint table.
+    // Ids a million apart make the engine use its hash indexes instead of
+    // the dense id tables.
     let scale = if wide_ids { 1_000_000 } else { 1 };
     [
         (3, "fruits", 180),
@@ -54,6 +54,7 @@ fn sales() -> impl Strategy<Value = Vec<Sale>> {
     let milli = prop_oneof![
         8 => 1_i64..5_000_000,
         1 => -5_000_000_i64..0,
+        1 => Just(0_i64),
         // Up to NUMERIC(15, 3)'s largest: hot i64 sums must move to the
         // totals before they wrap.
         1 => 10_i64.pow(13)..10_i64.pow(15),
@@ -171,6 +172,9 @@ proptest! {
         bad_at in any::<prop::sample::Index>(),
         threads in 1_usize..4,
         bad_region in any::<bool>(),
+        // Past the id tables, in a gap between known ids, or extreme.
+        bad_product_id in prop::sample::select(vec![99, 5, 2, -1, i32::MIN, i32::MAX]),
+        bad_region_id in prop::sample::select(vec![77, 3, 8, 0, i32::MIN, i32::MAX]),
     ) {
         prop_assume!(!sales.is_empty());
         let products = products(false);
@@ -183,11 +187,11 @@ proptest! {
         let mut second = first.clone();
         let row = bad_at.index(second.len());
         let error = if bad_region {
-            second.region_id[row] = 77;
-            TransformError::UnknownRegion { row, region_id: 77 }
+            second.region_id[row] = bad_region_id;
+            TransformError::UnknownRegion { row, region_id: bad_region_id }
         } else {
-            second.product_id[row] = 99;
-            TransformError::UnknownProduct { row, product_id: 99 }
+            second.product_id[row] = bad_product_id;
+            TransformError::UnknownProduct { row, product_id: bad_product_id }
         };
         prop_assert_eq!(aggregator.push(&second).unwrap_err(), error);
         prop_assert_eq!(aggregator.sales(), sales.len() as u64);
@@ -274,4 +278,61 @@ fn revenue_is_price_times_quantity_sum() {
     assert_eq!(aggregates.len(), 1);
     assert_eq!(aggregates[0].revenue_exact, Revenue::from_raw(1_500 * 180 + 333 * 225));
     assert_eq!(aggregates[0].revenue, Cents::new(345)); // 3.44925 € → 3.45 €
+}
+
+#[test]
+fn zero_quantities_are_counted() {
+    let products = products(false);
+    let month = YearMonth::new(2024, 3).unwrap();
+    let mut chunk = SaleColumns::default();
+    chunk.push(3, 2, month, Quantity::from_milli(0));
+    chunk.push(8, 2, month, Quantity::from_milli(0));
+    for threads in [1, 2] {
+        let mut aggregator = aggregator(&products, threads, 1);
+        aggregator.push(&chunk).unwrap();
+        let aggregates = aggregator.finish();
+        assert_eq!(aggregates.len(), 1, "{threads} threads");
+        assert_eq!(aggregates[0].sale_count, 2);
+        assert_eq!(aggregates[0].total_quantity, Quantity::from_milli(0));
+    }
+}
+
+#[test]
+fn oversized_grid_is_rejected() {
+    // 100 × 100 (product, region) pairs over every month of years 0 to
+    // 9999 would need 1.2 × 10⁹ hot cells (19 GB).
+    let regions: Vec<Region> = (1..=100)
+        .map(|id| Region {
+            id,
+            name: format!("r{id}"),
+            population: 1,
+        })
+        .collect();
+    let products: Vec<Product> = (1..=100)
+        .map(|id| Product {
+            id,
+            name: format!("p{id}"),
+            category: "fruits".to_owned(),
+            unit_price: Cents::new(100),
+        })
+        .collect();
+    let mut aggregator = MonthlyAggregator::new(&regions, &products).unwrap().with_threads(1);
+    let mut ordinary = SaleColumns::default();
+    ordinary.push(1, 1, YearMonth::new(2024, 1).unwrap(), Quantity::from_milli(5));
+    aggregator.push(&ordinary).unwrap();
+
+    let mut far = SaleColumns::default();
+    far.push(2, 2, YearMonth::new(2024, 2).unwrap(), Quantity::from_milli(7));
+    far.push(1, 1, YearMonth::from_ordinal(0), Quantity::from_milli(1));
+    far.push(1, 1, YearMonth::new(9999, 12).unwrap(), Quantity::from_milli(1));
+    let error = aggregator.push(&far).unwrap_err();
+    assert!(
+        matches!(error, TransformError::TooManyCells { columns: 10_000, .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("fewer months"), "{error}");
+
+    let aggregates = aggregator.finish();
+    assert_eq!(aggregates.len(), 1);
+    assert_eq!(aggregates[0].total_quantity, Quantity::from_milli(5));
 }
