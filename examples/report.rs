@@ -52,8 +52,16 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> common::RunResult {
     // A folder that cannot be written fails before any database work.
-    prepare_output_dir(&args.out)?;
+    let out = prepare_output_dir(&args.out)?;
+    let result = report(args);
+    if result.is_err() {
+        // Leave no empty folder behind; files written so far stay.
+        out.remove_if_empty();
+    }
+    result
+}
 
+fn report(args: &Args) -> common::RunResult {
     let store = args.mongo.connect()?;
     let aggregates = store.aggregates()?;
     if aggregates.is_empty() {

@@ -315,7 +315,10 @@ fn report_example_writes_valid_files() {
 #[test]
 fn unknown_product_is_a_clear_error() {
     let loaded = loaded(3_000);
+    // A folder that existed before the run stays, with its files.
     let out = out_dir("unknown");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("notes.txt"), b"mine").unwrap();
 
     let output = run_report(&out, loaded.pg.url(), &loaded.mongo, &["--product", "Topinambour doré"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -323,23 +326,39 @@ fn unknown_product_is_a_clear_error() {
     assert!(!output.status.success());
     assert!(stderr.contains("product `Topinambour doré` not found"), "{stderr}");
     assert!(stderr.contains("SELECT id_produit, nom FROM produits"), "{stderr}");
-    let _ = std::fs::remove_dir_all(&out);
+    assert_eq!(std::fs::read(out.join("notes.txt")).unwrap(), b"mine");
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1, "only notes.txt stays");
+
+    // An existing empty folder stays too.
+    let empty = out.join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let output = run_report(
+        &empty,
+        loaded.pg.url(),
+        &loaded.mongo,
+        &["--product", "Topinambour doré"],
+    );
+    assert!(!output.status.success());
+    assert!(empty.is_dir());
+    std::fs::remove_dir_all(&out).unwrap();
 }
 
 #[test]
 fn empty_database_is_a_clear_error() {
     let pg = TestPostgres::create();
     let mongo = TestMongo::create();
+    // Folders the run creates are removed when it fails.
     let out = out_dir("empty");
+    let nested = out.join("charts").join("december");
 
-    let output = run_report(&out, pg.url(), &mongo, &[]);
+    let output = run_report(&nested, pg.url(), &mongo, &[]);
     let stderr = String::from_utf8_lossy(&output.stderr);
 
     assert!(!output.status.success());
     assert!(stderr.contains(mongo.database()), "{stderr}");
     assert!(stderr.contains("holds no documents in agrégats_ventes"), "{stderr}");
     assert!(stderr.contains("--example etl"), "{stderr}");
-    let _ = std::fs::remove_dir_all(&out);
+    assert!(!out.exists(), "{} was left behind", out.display());
 }
 
 #[test]

@@ -49,4 +49,6 @@ pub use error::{ChartError, FontError};
 pub use font::{ChartFont, FONT_ENV, ensure_font};
 pub use html::{RegionTopProduct, escape};
 pub use render::{render_png, render_svg};
-pub use report::{HTML_FILE, NamedChart, ReportInput, TOP_PRODUCTS, prepare_charts, prepare_output_dir, write_report};
+pub use report::{
+    HTML_FILE, NamedChart, PreparedDir, ReportInput, TOP_PRODUCTS, prepare_charts, prepare_output_dir, write_report,
+};

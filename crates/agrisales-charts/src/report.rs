@@ -67,17 +67,66 @@ pub fn prepare_charts(input: &ReportInput) -> Vec<NamedChart> {
     ]
 }
 
+/// The output folder of a report, checked writable.
+///
+/// It lists the folders [`prepare_output_dir`] had to create, so that a
+/// failed report can remove them while they are empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedDir {
+    dir: PathBuf,
+    /// The highest folder that did not exist before, `None` when `dir`
+    /// existed.
+    created: Option<PathBuf>,
+}
+
+impl PreparedDir {
+    /// Returns the output folder.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Removes the folders [`prepare_output_dir`] created, innermost
+    /// first, as long as they are empty; a folder that holds a file stays,
+    /// with its parents. Folders that existed before are never touched.
+    /// Meant for a report that failed before writing anything.
+    pub fn remove_if_empty(&self) {
+        let Some(top) = &self.created else { return };
+        for folder in self.dir.ancestors() {
+            // `remove_dir` refuses a folder that is not empty.
+            if std::fs::remove_dir(folder).is_err() || folder == top.as_path() {
+                return;
+            }
+        }
+    }
+}
+
 /// Creates `dir` if needed and checks that a file can be written in it,
 /// so that a bad folder fails before any database work.
-pub fn prepare_output_dir(dir: &Path) -> Result<(), ChartError> {
+pub fn prepare_output_dir(dir: &Path) -> Result<PreparedDir, ChartError> {
     let dir_error = |source| ChartError::OutputDir {
         path: dir.to_owned(),
         source,
     };
-    std::fs::create_dir_all(dir).map_err(dir_error)?;
-    let probe = dir.join(".agrisales-write-test");
-    std::fs::write(&probe, b"").map_err(dir_error)?;
-    std::fs::remove_file(&probe).map_err(dir_error)
+    let created = dir
+        .ancestors()
+        .take_while(|folder| !folder.as_os_str().is_empty() && !folder.exists())
+        .last()
+        .map(Path::to_owned);
+    let prepared = PreparedDir {
+        dir: dir.to_owned(),
+        created,
+    };
+
+    let checked = std::fs::create_dir_all(dir).and_then(|()| {
+        let probe = dir.join(".agrisales-write-test");
+        std::fs::write(&probe, b"")?;
+        std::fs::remove_file(&probe)
+    });
+    if let Err(source) = checked {
+        prepared.remove_if_empty();
+        return Err(dir_error(source));
+    }
+    Ok(prepared)
 }
 
 /// Writes every chart as `STEM.png` and `STEM.svg` and the page
