@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use agrisales::datagen::GeneratorConfig;
 use agrisales::etl::{EtlConfig, JobConfig, JobReport, RunMode, run_job, seed_database};
-use agrisales::postgres::PgRepository;
+use agrisales::postgres::{PgRepository, RowCount};
 use clap::Parser;
 
 /// Extract agricultural sales from PostgreSQL, aggregate them by month,
@@ -51,6 +51,11 @@ struct Args {
     /// (full when there is none); full: recompute everything.
     #[arg(long, value_enum, default_value_t = Mode::Incremental)]
     mode: Mode,
+
+    /// PostgreSQL connections that read the sales at once in a full run;
+    /// 1 reads them over a single connection.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=16))]
+    extract_connections: u64,
 
     /// Seconds to wait when another run holds the lock, before giving up.
     #[arg(long, default_value_t = 0.0, value_parser = parse_seconds)]
@@ -124,8 +129,11 @@ fn run(args: &Args) -> common::RunResult {
     }
 
     let seed_started = Instant::now();
-    let counts = repo.counts()?;
-    let empty = counts.regions == 0 && counts.products == 0 && counts.sales == 0;
+    // An exact count of the sales reads the whole table; the planner's
+    // estimate serves for the message and the progress bar.
+    let (regions, products) = (repo.regions()?.len(), repo.products()?.len());
+    let sales = repo.estimated_sales()?;
+    let empty = regions == 0 && products == 0 && sales.value() == 0;
     let mut seeded = None;
     if !args.no_setup && (args.reseed || empty) {
         let config = GeneratorConfig {
@@ -139,19 +147,20 @@ fn run(args: &Args) -> common::RunResult {
         bar.finish_and_clear();
         seeded = Some(rows);
     } else {
+        let sales_text = match sales {
+            RowCount::Exact(n) => format!("{n} sales"),
+            RowCount::Estimated(n) => format!("about {n} sales"),
+        };
         common::outln!(
-            "data        using existing rows ({} regions, {} products, {} sales); pass --reseed to replace them",
-            counts.regions,
-            counts.products,
-            counts.sales
+            "data        using existing rows ({regions} regions, {products} products, {sales_text}); pass --reseed to replace them"
         )?;
-        if counts.sales == 0 {
+        if sales.value() == 0 {
             common::outln!("warning     ventes is empty: the collections will be emptied and no forecast made")?;
         }
     }
     let seed_time = seed_started.elapsed();
 
-    let expected_sales = repo.counts()?.sales;
+    let expected_sales = seeded.map_or(sales.value(), |rows| i64::try_from(rows).unwrap_or(i64::MAX));
     let config = JobConfig {
         mode: match args.mode {
             Mode::Incremental => RunMode::Incremental,
@@ -160,6 +169,7 @@ fn run(args: &Args) -> common::RunResult {
         lock_wait: Duration::from_secs_f64(args.lock_wait),
         etl: EtlConfig {
             chunk_rows: args.chunk_rows as usize,
+            extract_connections: args.extract_connections as usize,
             expected_sales: Some(u64::try_from(expected_sales).unwrap_or(0)),
             ..EtlConfig::default()
         },

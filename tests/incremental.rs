@@ -121,6 +121,36 @@ fn assert_same_as_full(f: &Fixture, context: &str) {
 }
 
 #[test]
+fn full_runs_agree_over_any_connection_count() {
+    let f = fixture(20_000);
+    let mut results = Vec::new();
+    for connections in [1, 2, 4] {
+        let mongo = TestMongo::create();
+        let mut store = MongoStore::connect(mongo.uri(), mongo.database()).unwrap();
+        let mut repo = PgRepository::connect(f.pg.url()).unwrap();
+        let mut config = job(RunMode::Full);
+        config.etl.extract_connections = connections;
+        let report = run_job(&mut repo, &mut store, &config, &mut Silent).unwrap();
+        assert_eq!(report.etl.sales_read, 20_000, "{connections} connections");
+        results.push((connections, contents(&store)));
+    }
+
+    let (_, (aggregates, forecasts)) = &results[0];
+    assert!(!aggregates.is_empty());
+    assert!(!forecasts.is_empty());
+    for (connections, contents) in &results[1..] {
+        assert!(
+            contents.0 == *aggregates,
+            "aggregates over {connections} connections differ from one connection's"
+        );
+        assert!(
+            contents.1 == *forecasts,
+            "forecasts over {connections} connections differ from one connection's"
+        );
+    }
+}
+
+#[test]
 fn incremental_equals_full_after_changes() {
     let mut f = fixture(20_000);
 

@@ -40,7 +40,7 @@ use agrisales_mongo::{MongoStore, RunId, RunRecord, RunStatus};
 use agrisales_postgres::{MonthVersion, PgRepository};
 use agrisales_transform::{MonthlyAggregator, SeriesBuilder};
 
-use crate::pipeline::{finish_stage, forecast_stage};
+use crate::pipeline::{compute_forecasts, finish_stage};
 use crate::{EtlConfig, EtlError, EtlReport, Observer, Stage};
 
 /// Class of the advisory lock, `agri` in ASCII; the key is a hash of the
@@ -198,6 +198,77 @@ fn locked_run(
     }
 }
 
+/// Reads every sale of the snapshot into `aggregator` and `series` and
+/// returns their number. With `extract_connections` above 1, the sales
+/// come over that many connections at once, each summed into a copy of
+/// both on its own thread, and the copies are merged at the end. When
+/// the extra connections cannot be opened, one connection reads
+/// everything.
+fn extract_all(
+    pg: &mut PgRepository,
+    aggregator: &mut MonthlyAggregator,
+    series: &mut SeriesBuilder,
+    aggregate_time: &mut Duration,
+    config: &JobConfig,
+    observer: &mut dyn Observer,
+) -> Result<u64, EtlError> {
+    let chunk_rows = config.etl.chunk_rows;
+    let source_error = |e| EtlError::Source(Box::new(e));
+
+    if config.etl.extract_connections > 1 {
+        match pg.open_parallel_sales(config.etl.extract_connections) {
+            Ok(readers) => {
+                // Chunks are far below the size that splits between
+                // threads; the connections are the parallelism here.
+                let mut parts: Vec<_> = (0..readers.connections())
+                    .map(|_| {
+                        let aggregator = aggregator.empty_copy().with_threads(1);
+                        (aggregator, series.empty_copy().with_threads(1), Duration::ZERO)
+                    })
+                    .collect();
+                let mut consumers: Vec<_> = parts
+                    .iter_mut()
+                    .map(|(aggregator, series, time)| {
+                        move |chunk: &SaleColumns| -> Result<(), ChunkError> {
+                            let t = Instant::now();
+                            aggregator.push(chunk)?;
+                            series.push(chunk)?;
+                            *time += t.elapsed();
+                            Ok(())
+                        }
+                    })
+                    .collect();
+                let rows = readers
+                    .stream(&mut consumers, chunk_rows, &mut |seen| {
+                        observer.progress(Stage::ExtractAggregate, seen);
+                    })
+                    .map_err(source_error)?;
+                drop(consumers);
+
+                for (part, part_series, time) in parts {
+                    aggregator.merge(part)?;
+                    series.merge(part_series)?;
+                    *aggregate_time += time;
+                }
+                return Ok(rows);
+            }
+            Err(error) => tracing::warn!(%error, "reading the sales over one connection instead"),
+        }
+    }
+
+    let mut seen = 0_u64;
+    pg.stream_sales(chunk_rows, &mut |chunk| {
+        let t = Instant::now();
+        aggregator.push(chunk)?;
+        series.push(chunk)?;
+        *aggregate_time += t.elapsed();
+        seen += chunk.len() as u64;
+        observer.progress(Stage::ExtractAggregate, seen);
+        Ok(())
+    })
+    .map_err(source_error)
+}
+
 /// Runs the part of a run between its journal entries.
 fn journaled_run(
     pg: &mut PgRepository,
@@ -224,29 +295,33 @@ fn journaled_run(
         let started = Instant::now();
         observer.stage_started(Stage::ExtractAggregate, config.etl.expected_sales);
         let mut aggregator = MonthlyAggregator::new(&regions, &products)?;
-        let mut aggregate_time = Duration::ZERO;
-        let mut seen = 0_u64;
-        let mut consume = |chunk: &SaleColumns| -> Result<(), ChunkError> {
-            let t = Instant::now();
-            aggregator.push(chunk)?;
-            aggregate_time += t.elapsed();
-            seen += chunk.len() as u64;
-            observer.progress(Stage::ExtractAggregate, seen);
-            Ok(())
-        };
-        let sales_read = match &plan {
-            Plan::Full(_) => pg.stream_sales(chunk_rows, &mut consume),
-            Plan::Months { read, .. } => pg.stream_sales_in_months(read, chunk_rows, &mut consume),
-            Plan::UpToDate => Ok(0),
-        }
-        .map_err(|e| EtlError::Source(Box::new(e)))?;
-
-        // Forecast input: exact monthly totals per product and region.
         let mut series = SeriesBuilder::new(&regions, &products)?;
-        if plan != Plan::UpToDate {
-            pg.stream_monthly_product_totals(chunk_rows, &mut |chunk| Ok(series.push(chunk)?))
-                .map_err(|e| EtlError::Source(Box::new(e)))?;
-        }
+        let mut aggregate_time = Duration::ZERO;
+        let sales_read = match &plan {
+            // The forecast series come from the same sales: summing them
+            // costs far less than a second query.
+            Plan::Full(_) => extract_all(pg, &mut aggregator, &mut series, &mut aggregate_time, config, observer)?,
+            Plan::Months { read, .. } => {
+                let mut seen = 0_u64;
+                let rows = pg
+                    .stream_sales_in_months(read, chunk_rows, &mut |chunk| {
+                        let t = Instant::now();
+                        aggregator.push(chunk)?;
+                        aggregate_time += t.elapsed();
+                        seen += chunk.len() as u64;
+                        observer.progress(Stage::ExtractAggregate, seen);
+                        Ok(())
+                    })
+                    .map_err(|e| EtlError::Source(Box::new(e)))?;
+
+                // Forecast input: exact monthly totals per product and
+                // region, for every month, not only the months read.
+                pg.stream_monthly_product_totals(chunk_rows, &mut |chunk| Ok(series.push(chunk)?))
+                    .map_err(|e| EtlError::Source(Box::new(e)))?;
+                rows
+            }
+            Plan::UpToDate => 0,
+        };
         let extract_time = started.elapsed();
 
         Ok(Extracted {
@@ -297,17 +372,7 @@ fn journaled_run(
     tracing::info!(mode = mode.as_str(), %reason, months = months.len(), sales = etl.sales_read, "extracted");
 
     if extracted.plan != Plan::UpToDate {
-        let forecasts = forecast_stage(
-            extracted.series,
-            &extracted.products,
-            extracted.last_month,
-            &config.etl.forecast,
-            observer,
-            &mut etl,
-        );
         etl.last_month = extracted.last_month;
-
-        let started = Instant::now();
         let aggregates: Vec<MonthlyAggregate> = match &extracted.plan {
             Plan::Months { write, .. } => {
                 let keep: BTreeSet<YearMonth> = write.iter().copied().collect();
@@ -319,16 +384,43 @@ fn journaled_run(
             }
             _ => extracted.aggregates,
         };
-        observer.stage_started(Stage::LoadAggregates, Some(aggregates.len() as u64));
-        let written = match &extracted.plan {
-            Plan::Months { write, .. } => mongo.replace_aggregates_in_months(write, &aggregates),
-            _ => mongo.replace_aggregates(&aggregates),
-        }
-        .map_err(|e| EtlError::Sink(Box::new(e)))?;
-        etl.aggregates_written = written.upserted;
-        etl.aggregates_deleted = written.deleted;
-        observer.progress(Stage::LoadAggregates, written.upserted);
-        finish_stage(&mut etl, observer, Stage::LoadAggregates, started);
+
+        // Forecasting needs only this process's CPU, while loading the
+        // aggregates mostly waits for MongoDB: both run at once, the
+        // forecasts on a thread of their own.
+        let (series, products, last_month) = (extracted.series, &extracted.products, extracted.last_month);
+        let (written, forecasts, forecast_time) = std::thread::scope(|scope| {
+            let forecasting = scope.spawn(move || {
+                let started = Instant::now();
+                let forecasts = compute_forecasts(series, products, last_month, &config.etl.forecast);
+                (forecasts, started.elapsed())
+            });
+
+            let started = Instant::now();
+            observer.stage_started(Stage::LoadAggregates, Some(aggregates.len() as u64));
+            let written = match &extracted.plan {
+                Plan::Months { write, .. } => mongo.replace_aggregates_in_months(write, &aggregates),
+                _ => mongo.replace_aggregates(&aggregates),
+            }
+            .map_err(|e| EtlError::Sink(Box::new(e)));
+            if let Ok(written) = &written {
+                etl.aggregates_written = written.upserted;
+                etl.aggregates_deleted = written.deleted;
+                observer.progress(Stage::LoadAggregates, written.upserted);
+                finish_stage(&mut etl, observer, Stage::LoadAggregates, started);
+            }
+
+            // A panic in the forecasts is a bug: pass it on unchanged.
+            let (forecasts, forecast_time) = forecasting
+                .join()
+                .unwrap_or_else(|payload| std::panic::resume_unwind(payload));
+            (written, forecasts, forecast_time)
+        });
+        written?;
+        observer.stage_started(Stage::Forecast, Some(products.len() as u64));
+        observer.progress(Stage::Forecast, products.len() as u64);
+        etl.timings.push((Stage::Forecast, forecast_time));
+        observer.stage_finished(Stage::Forecast, forecast_time);
 
         let started = Instant::now();
         observer.stage_started(Stage::LoadForecasts, Some(forecasts.len() as u64));

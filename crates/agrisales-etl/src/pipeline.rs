@@ -63,6 +63,12 @@ pub struct EtlConfig {
     pub expected_sales: Option<u64>,
     /// Forecast settings.
     pub forecast: ForecastConfig,
+    /// Connections that read the sales at once in a full run of
+    /// [`run_job`](crate::run_job); 1 reads over the job's own
+    /// connection. Each extra connection keeps a PostgreSQL server
+    /// process busy, so more than the server's cores gains nothing.
+    /// Default: 2.
+    pub extract_connections: usize,
 }
 
 impl Default for EtlConfig {
@@ -71,6 +77,7 @@ impl Default for EtlConfig {
             chunk_rows: 65_536,
             expected_sales: None,
             forecast: ForecastConfig::default(),
+            extract_connections: 2,
         }
     }
 }
@@ -230,16 +237,27 @@ pub(crate) fn forecast_stage(
 ) -> Vec<ProductForecast> {
     let started = Instant::now();
     observer.stage_started(Stage::Forecast, Some(products.len() as u64));
-    let forecasts = match last_month {
+    let forecasts = compute_forecasts(series, products, last_month, config);
+    observer.progress(Stage::Forecast, products.len() as u64);
+    finish_stage(report, observer, Stage::Forecast, started);
+    forecasts
+}
+
+/// The forecasts of every product from `series`, none when there was no
+/// sale (`last_month` is `None`).
+pub(crate) fn compute_forecasts(
+    series: SeriesBuilder,
+    products: &[Product],
+    last_month: Option<YearMonth>,
+    config: &ForecastConfig,
+) -> Vec<ProductForecast> {
+    match last_month {
         Some(last) => forecast_products(&series.finish(), products, last, config),
         None => {
             tracing::warn!("no sales: no forecast is made and both collections are emptied");
             Vec::new()
         }
-    };
-    observer.progress(Stage::Forecast, products.len() as u64);
-    finish_stage(report, observer, Stage::Forecast, started);
-    forecasts
+    }
 }
 
 pub(crate) fn finish_stage(report: &mut EtlReport, observer: &mut dyn Observer, stage: Stage, started: Instant) {

@@ -46,6 +46,17 @@ pub enum PgError {
         source: diesel::result::Error,
     },
 
+    /// One connection of a parallel read of the sales failed.
+    #[error("reading the sales over connection {part} to {target} failed: {message}")]
+    ParallelRead {
+        /// `host:port/database` of the server.
+        target: String,
+        /// Zero-based number of the connection.
+        part: usize,
+        /// libpq's message.
+        message: String,
+    },
+
     /// A row streamed by `COPY ... TO STDOUT` could not be parsed.
     #[error("cannot parse sale row {row} of the COPY stream from {target}: {reason}")]
     CopyRow {

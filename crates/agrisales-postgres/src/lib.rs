@@ -17,6 +17,10 @@
 //!   [`PgRepository::stream_sales_in_months`],
 //!   [`PgRepository::snapshot`] and the advisory locks that keep ETL runs
 //!   from overlapping.
+//! - Parallel reads: [`PgRepository::open_parallel_sales`] opens more
+//!   connections that share a snapshot, and [`ParallelSales::stream`]
+//!   reads an equal share of the sales over each, on threads of their own.
+//!   One `COPY` runs in one server process, which limits a single stream.
 //! - [`schema`]: Diesel table definitions for queries of your own.
 //! - [`PgError`]: every failure, naming the server as `host:port/database`
 //!   and never a password.
@@ -51,6 +55,8 @@ mod copy_binary;
 mod error;
 mod import;
 mod incremental;
+mod parallel;
+mod raw_copy;
 mod repository;
 pub mod schema;
 mod target;
@@ -58,5 +64,6 @@ mod target;
 pub use analyses::{DateRange, ProductRef};
 pub use error::PgError;
 pub use incremental::{ETL_TABLES, LockHolder, MonthVersion};
-pub use repository::{MIGRATIONS, PgRepository, TableCounts};
+pub use parallel::ParallelSales;
+pub use repository::{MIGRATIONS, PgRepository, RowCount, TableCounts};
 pub use target::PgTarget;

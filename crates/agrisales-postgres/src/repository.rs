@@ -30,6 +30,24 @@ pub struct TableCounts {
     pub sales: i64,
 }
 
+/// A row count that may come from the planner's statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowCount {
+    /// Counted with `count(*)`.
+    Exact(i64),
+    /// `pg_class.reltuples`, as of the last `VACUUM` or `ANALYZE`.
+    Estimated(i64),
+}
+
+impl RowCount {
+    /// Returns the count, exact or not.
+    pub fn value(self) -> i64 {
+        match self {
+            Self::Exact(n) | Self::Estimated(n) => n,
+        }
+    }
+}
+
 /// A connection to the sales database, with the operations the ETL and the
 /// examples need.
 ///
@@ -38,6 +56,9 @@ pub struct TableCounts {
 pub struct PgRepository {
     pub(crate) conn: PgConnection,
     pub(crate) target: PgTarget,
+    /// The URL connected to, password included: only for opening more
+    /// connections to the same database, never logged.
+    url: String,
 }
 
 impl std::fmt::Debug for PgRepository {
@@ -120,7 +141,11 @@ impl PgRepository {
             })?;
 
         tracing::debug!(%target, "connected to PostgreSQL");
-        Ok(Self { conn, target })
+        Ok(Self {
+            conn,
+            target,
+            url: url.to_owned(),
+        })
     }
 
     /// Connects to the database at `url`, first creating it when the server
@@ -188,6 +213,33 @@ impl PgRepository {
             products: row.products,
             sales: row.sales,
         })
+    }
+
+    /// Returns the number of sales from the planner's statistics, which
+    /// costs nothing where `count(*)` reads the whole table (0.3 s for
+    /// 10,000,000 sales). Falls back to `count(*)` when the table was
+    /// never analyzed, and when the statistics report 0 but the table has a
+    /// row, so an empty table is always reported exactly.
+    pub fn estimated_sales(&mut self) -> Result<RowCount, PgError> {
+        #[derive(diesel::QueryableByName)]
+        struct EstimateRow {
+            #[diesel(sql_type = BigInt)]
+            estimate: i64,
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            empty: bool,
+        }
+        let row: EstimateRow = diesel::sql_query(
+            "SELECT reltuples::int8 AS estimate, NOT EXISTS (SELECT 1 FROM ventes) AS empty \
+             FROM pg_class WHERE oid = 'ventes'::regclass",
+        )
+        .get_result(&mut self.conn)
+        .map_err(|source| self.query_error("estimating the number of sales", source))?;
+
+        match (row.empty, row.estimate) {
+            (true, _) => Ok(RowCount::Exact(0)),
+            (false, estimate) if estimate > 0 => Ok(RowCount::Estimated(estimate)),
+            _ => Ok(RowCount::Exact(self.counts()?.sales)),
+        }
     }
 
     /// Runs `work` in a transaction: every change it makes is committed
@@ -363,6 +415,9 @@ impl PgRepository {
                 "ALTER TABLE ventes ENABLE TRIGGER ventes_par_jour_after_insert, \
                  ENABLE TRIGGER ventes_mois_after_insert",
             )?;
+            // Autovacuum may take minutes to notice the load; until then
+            // the planner and `estimated_sales` know nothing of it.
+            repo.execute("analyzing the loaded tables", "ANALYZE ventes, ventes_par_jour")?;
             Ok(loaded)
         })
     }
@@ -423,6 +478,11 @@ impl PgRepository {
             StreamError::Row { row, reason } => PgError::CopyRow { row, target, reason },
             StreamError::Consumer(error) => PgError::Consumer(error),
         })
+    }
+
+    /// Returns the URL connected to, password included; never log it.
+    pub(crate) fn url(&self) -> &str {
+        &self.url
     }
 
     pub(crate) fn query_error(&self, context: &'static str, source: diesel::result::Error) -> PgError {

@@ -225,3 +225,129 @@ fn missing_table_is_named() {
     );
     assert!(error.to_string().contains("apply the migrations"), "{error}");
 }
+
+/// Every sale as (product, region, month, quantity), sorted: a multiset
+/// that two reads must agree on.
+type SaleList = Vec<(i32, i32, i32, i64)>;
+
+fn collect_into(list: &mut SaleList, chunk: &agrisales_domain::SaleColumns) {
+    for i in 0..chunk.len() {
+        list.push((
+            chunk.product_id[i],
+            chunk.region_id[i],
+            chunk.month[i],
+            chunk.quantity_milli[i],
+        ));
+    }
+}
+
+#[test]
+fn parallel_read_equals_one_copy() {
+    let (db, mut repo) = seeded(20_000);
+    let mut writer = PgRepository::connect(db.url()).unwrap();
+    // A deleted and an updated row leave dead versions in the heap.
+    sql(&mut writer, "DELETE FROM ventes WHERE id_vente % 97 = 0");
+    sql(
+        &mut writer,
+        "UPDATE ventes SET \"quantité\" = \"quantité\" + 1 WHERE id_vente % 89 = 0",
+    );
+
+    let mut expected = SaleList::new();
+    let rows = repo
+        .stream_sales(1_000, &mut |chunk| {
+            collect_into(&mut expected, chunk);
+            Ok(())
+        })
+        .unwrap();
+    expected.sort_unstable();
+    assert_eq!(rows, expected.len() as u64);
+
+    for connections in [1, 2, 3, 5] {
+        let (rows, mut got, reported) = repo
+            .snapshot(|repo| -> Result<_, PgError> {
+                let readers = repo.open_parallel_sales(connections)?;
+                assert_eq!(readers.connections(), connections);
+                // Written after the snapshot: no connection may see it.
+                sql(&mut writer, "INSERT INTO ventes (id_produit, \"quantité\", date_vente, region_vente) VALUES (1, 1, '2023-01-02', 1)");
+
+                let mut lists = vec![SaleList::new(); connections];
+                let mut consumers: Vec<_> = lists
+                    .iter_mut()
+                    .map(|list| {
+                        move |chunk: &agrisales_domain::SaleColumns| -> Result<(), agrisales_domain::ChunkError> {
+                            collect_into(list, chunk);
+                            Ok(())
+                        }
+                    })
+                    .collect();
+                let mut reported = 0;
+                let rows = readers.stream(&mut consumers, 700, &mut |seen| reported = seen)?;
+                drop(consumers);
+                Ok((rows, lists.concat(), reported))
+            })
+            .unwrap();
+        got.sort_unstable();
+
+        assert_eq!(rows, expected.len() as u64, "{connections} connections");
+        assert_eq!(reported, rows, "{connections} connections: last progress report");
+        assert_eq!(got, expected, "{connections} connections");
+        sql(
+            &mut writer,
+            "DELETE FROM ventes WHERE \"quantité\" = 1 AND date_vente = '2023-01-02' AND id_produit = 1 AND region_vente = 1",
+        );
+    }
+}
+
+#[test]
+fn parallel_read_stops_at_first_error() {
+    let (_db, mut repo) = seeded(20_000);
+
+    let error = repo
+        .snapshot(|repo| -> Result<_, PgError> {
+            let readers = repo.open_parallel_sales(2)?;
+            let mut calls = [0_u32; 2];
+            let mut consumers: Vec<_> = calls
+                .iter_mut()
+                .enumerate()
+                .map(|(part, calls)| {
+                    move |_: &agrisales_domain::SaleColumns| -> Result<(), agrisales_domain::ChunkError> {
+                        *calls += 1;
+                        if part == 1 {
+                            return Err("part 1 refuses its first chunk".into());
+                        }
+                        Ok(())
+                    }
+                })
+                .collect();
+            readers.stream(&mut consumers, 100, &mut |_| {})
+        })
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("part 1 refuses its first chunk"),
+        "the first failure is reported, not the stop it caused: {error}"
+    );
+
+    // The snapshot's connection still works afterwards.
+    assert_eq!(repo.counts().unwrap().sales, 20_000);
+}
+
+#[test]
+fn parallel_read_needs_a_snapshot() {
+    let (_db, mut repo) = seeded(10);
+
+    // Outside a transaction the exported snapshot ends with its statement.
+    let error = repo.open_parallel_sales(2).unwrap_err();
+    assert!(matches!(error, PgError::ParallelRead { .. }), "{error}");
+    assert!(error.to_string().contains("snapshot"), "{error}");
+
+    // A consumer list of the wrong length is refused before any read.
+    let error = repo
+        .snapshot(|repo| -> Result<_, PgError> {
+            let readers = repo.open_parallel_sales(2)?;
+            let mut one =
+                vec![|_: &agrisales_domain::SaleColumns| -> Result<(), agrisales_domain::ChunkError> { Ok(()) }];
+            readers.stream(&mut one, 100, &mut |_| {})
+        })
+        .unwrap_err();
+    assert!(error.to_string().contains("one consumer per connection (2)"), "{error}");
+}

@@ -25,6 +25,7 @@ use crate::index::Positions;
 #[derive(Debug, Clone)]
 pub struct MonthlyAggregator {
     regions: Vec<Region>,
+    products: Vec<Product>,
     keys: Keys,
     /// Category names, sorted.
     categories: Vec<String>,
@@ -54,6 +55,7 @@ impl MonthlyAggregator {
 
         Ok(Self {
             regions: regions.to_vec(),
+            products: products.to_vec(),
             grid: CellGrid::new(&keys),
             keys,
             categories,
@@ -82,6 +84,37 @@ impl MonthlyAggregator {
     pub fn push(&mut self, chunk: &SaleColumns) -> Result<(), TransformError> {
         self.grid.push(&self.keys, chunk)?;
         self.sales += chunk.len() as u64;
+        Ok(())
+    }
+
+    /// Returns an aggregator for the same regions and products, with no
+    /// sales and the same thread setting: one to fill in parallel and
+    /// [`merge`](MonthlyAggregator::merge) back.
+    pub fn empty_copy(&self) -> Self {
+        let mut grid = CellGrid::new(&self.keys);
+        grid.set_threads(self.grid.threads());
+        Self {
+            regions: self.regions.clone(),
+            products: self.products.clone(),
+            keys: self.keys.clone(),
+            categories: self.categories.clone(),
+            grid,
+            sales: 0,
+        }
+    }
+
+    /// Adds everything `other` has summed, as if its chunks had been
+    /// pushed here: aggregators that each read part of the sales, on
+    /// threads of their own, combine this way.
+    ///
+    /// Fails with [`TransformError::DifferentCatalogue`], changing
+    /// nothing, when `other` was built with other regions or products.
+    pub fn merge(&mut self, mut other: MonthlyAggregator) -> Result<(), TransformError> {
+        if other.regions != self.regions || other.products != self.products {
+            return Err(TransformError::DifferentCatalogue);
+        }
+        self.grid.merge(&self.keys, &mut other.grid)?;
+        self.sales += other.sales;
         Ok(())
     }
 

@@ -579,8 +579,9 @@ impl CellGrid {
         Ok(())
     }
 
-    /// Adds the sums of `other`, built with the same keys.
-    fn merge(&mut self, keys: &Keys, other: &mut CellGrid) -> Result<(), TransformError> {
+    /// Adds the sums of `other`, built with the same keys; on error (the
+    /// grid would pass `MAX_CELLS`) nothing is added.
+    pub(crate) fn merge(&mut self, keys: &Keys, other: &mut CellGrid) -> Result<(), TransformError> {
         if other.months == 0 {
             return Ok(());
         }

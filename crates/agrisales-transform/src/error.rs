@@ -55,6 +55,11 @@ pub enum TransformError {
         columns: usize,
     },
 
+    /// Two aggregators to merge were built with different regions or
+    /// products.
+    #[error("cannot merge aggregators built with different region or product lists; build both from the same lists")]
+    DifferentCatalogue,
+
     /// The columns of a chunk have different lengths.
     #[error("chunk columns have different lengths: {0}")]
     RaggedChunk(String),

@@ -46,6 +46,32 @@ impl SeriesBuilder {
         self
     }
 
+    /// Returns a builder for the same regions and products, with no
+    /// sales and the same thread setting: one to fill in parallel and
+    /// [`merge`](SeriesBuilder::merge) back.
+    pub fn empty_copy(&self) -> Self {
+        let mut grid = CellGrid::new(&self.keys);
+        grid.set_threads(self.grid.threads());
+        Self {
+            products: self.products.clone(),
+            regions: self.regions.clone(),
+            keys: self.keys.clone(),
+            grid,
+        }
+    }
+
+    /// Adds everything `other` has summed, as if its chunks had been
+    /// pushed here.
+    ///
+    /// Fails with [`TransformError::DifferentCatalogue`], changing
+    /// nothing, when `other` was built with other regions or products.
+    pub fn merge(&mut self, mut other: SeriesBuilder) -> Result<(), TransformError> {
+        if other.regions != self.regions || other.products != self.products {
+            return Err(TransformError::DifferentCatalogue);
+        }
+        self.grid.merge(&self.keys, &mut other.grid)
+    }
+
     #[cfg(test)]
     pub(crate) fn grid_mut(&mut self) -> &mut CellGrid {
         &mut self.grid

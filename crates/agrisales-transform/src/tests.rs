@@ -210,6 +210,40 @@ proptest! {
     }
 
     #[test]
+    fn merged_parts_equal_one_aggregator(sales in sales(), split in any::<prop::sample::Index>(), chunk in 1_usize..100) {
+        let products = products(false);
+        let at = split.index(sales.len() + 1);
+        let (left, right) = sales.split_at(at);
+
+        let mut whole = aggregator(&products, 1, 7);
+        let mut whole_series = SeriesBuilder::new(&regions(), &products).unwrap();
+        for rows in sales.chunks(chunk) {
+            whole.push(&chunk_of(rows, &products)).unwrap();
+            whole_series.push(&chunk_of(rows, &products)).unwrap();
+        }
+
+        let mut first = aggregator(&products, 1, 7);
+        let mut second = first.empty_copy();
+        let mut first_series = SeriesBuilder::new(&regions(), &products).unwrap();
+        let mut second_series = first_series.empty_copy();
+        for rows in left.chunks(chunk) {
+            first.push(&chunk_of(rows, &products)).unwrap();
+            first_series.push(&chunk_of(rows, &products)).unwrap();
+        }
+        for rows in right.chunks(chunk) {
+            second.push(&chunk_of(rows, &products)).unwrap();
+            second_series.push(&chunk_of(rows, &products)).unwrap();
+        }
+        first.merge(second).unwrap();
+        first_series.merge(second_series).unwrap();
+
+        prop_assert_eq!(first.sales(), sales.len() as u64);
+        prop_assert_eq!(first.finish(), whole.finish());
+        prop_assert_eq!(first_series.last_month(), whole_series.last_month());
+        prop_assert_eq!(first_series.finish(), whole_series.finish());
+    }
+
+    #[test]
     fn series_do_not_depend_on_threads(sales in sales(), threads in 2_usize..4, chunk in 1_usize..100) {
         let products = products(false);
         let build = |threads: usize| {
@@ -335,4 +369,15 @@ fn oversized_grid_is_rejected() {
     let aggregates = aggregator.finish();
     assert_eq!(aggregates.len(), 1);
     assert_eq!(aggregates[0].total_quantity, Quantity::from_milli(5));
+}
+
+#[test]
+fn merging_another_catalogue_is_rejected() {
+    let mut aggregator = aggregator(&products(false), 1, 1);
+    let other = MonthlyAggregator::new(&regions(), &products(true)).unwrap();
+    assert_eq!(aggregator.merge(other).unwrap_err(), TransformError::DifferentCatalogue);
+
+    let mut series = SeriesBuilder::new(&regions(), &products(false)).unwrap();
+    let other = SeriesBuilder::new(&regions()[..2], &products(false)).unwrap();
+    assert_eq!(series.merge(other).unwrap_err(), TransformError::DifferentCatalogue);
 }
