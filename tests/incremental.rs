@@ -431,18 +431,39 @@ fn second_run_waits_or_gives_up() {
 }
 
 /// Ends its own PostgreSQL session when the extract starts.
+/// Terminates the run's own PostgreSQL connection when the extract
+/// starts, or at its first progress report with `during_read`: then, in
+/// a full run, the extra connections that read the sales live on.
 struct CutConnection {
     url: String,
     pid: i32,
+    during_read: bool,
+    done: bool,
+}
+
+impl CutConnection {
+    fn cut(&mut self) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        let mut other = PgRepository::connect(&self.url).unwrap();
+        diesel::sql_query(format!("SELECT pg_terminate_backend({})", self.pid))
+            .execute(other.connection())
+            .unwrap();
+    }
 }
 
 impl Observer for CutConnection {
     fn stage_started(&mut self, stage: Stage, _total: Option<u64>) {
-        if stage == Stage::ExtractAggregate {
-            let mut other = PgRepository::connect(&self.url).unwrap();
-            diesel::sql_query(format!("SELECT pg_terminate_backend({})", self.pid))
-                .execute(other.connection())
-                .unwrap();
+        if stage == Stage::ExtractAggregate && !self.during_read {
+            self.cut();
+        }
+    }
+
+    fn progress(&mut self, stage: Stage, _done: u64) {
+        if stage == Stage::ExtractAggregate && self.during_read {
+            self.cut();
         }
     }
 }
@@ -461,6 +482,8 @@ fn lost_postgres_fails_run_cleanly() {
     let mut cut = CutConnection {
         url: f.pg.url().to_owned(),
         pid,
+        during_read: false,
+        done: false,
     };
     let error = run_job(&mut f.repo, &mut f.store, &job(RunMode::Incremental), &mut cut).unwrap_err();
     let message = error.to_string();
@@ -482,6 +505,31 @@ fn lost_postgres_fails_run_cleanly() {
     f.repo = PgRepository::connect(f.pg.url()).unwrap();
     run(&mut f, RunMode::Incremental);
     assert_same_as_full(&f, "after the lost connection");
+
+    // In a full run the sales come over extra connections; losing the
+    // run's own connection, which holds the lock, must still fail it.
+    let before = contents(&f.store);
+    sql(
+        &f.pg,
+        "INSERT INTO ventes (id_produit, \"quantité\", date_vente, region_vente) VALUES (7, 3, '2024-03-02', 7)",
+    );
+    let mut cut = CutConnection {
+        url: f.pg.url().to_owned(),
+        pid: f.repo.backend_pid().unwrap(),
+        during_read: true,
+        done: false,
+    };
+    let error = run_job(&mut f.repo, &mut f.store, &job(RunMode::Full), &mut cut).unwrap_err();
+    assert!(cut.done, "the connection was never cut");
+    assert!(error.to_string().contains("extract failed"), "{error}");
+    assert_eq!(
+        contents(&f.store),
+        before,
+        "a full run without its lock wrote to MongoDB"
+    );
+    f.repo = PgRepository::connect(f.pg.url()).unwrap();
+    run(&mut f, RunMode::Incremental);
+    assert_same_as_full(&f, "after the connection lost during a full read");
 }
 
 #[test]

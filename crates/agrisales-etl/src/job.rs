@@ -245,6 +245,10 @@ fn extract_all(
                     .map_err(source_error)?;
                 drop(consumers);
 
+                // The run's own connection holds the ETL lock. If it died
+                // while the others read, stop before writing without it.
+                pg.backend_pid().map_err(source_error)?;
+
                 for (part, part_series, time) in parts {
                     aggregator.merge(part)?;
                     series.merge(part_series)?;
