@@ -33,7 +33,14 @@ struct SnapshotRow {
     snapshot: String,
     #[diesel(sql_type = BigInt)]
     pages: i64,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    version: i32,
 }
+
+/// First `server_version_num` with TID range scans (PostgreSQL 14).
+/// Older servers filter page ranges by scanning the whole table in
+/// every connection, which would multiply the work.
+const TID_RANGE_SCANS: i32 = 140_000;
 
 /// Connections that share the caller's snapshot, ready to read the
 /// sales; see the module docs.
@@ -74,10 +81,20 @@ impl PgRepository {
 
         let row: SnapshotRow = diesel::sql_query(
             "SELECT pg_export_snapshot() AS snapshot, \
-             pg_relation_size('ventes') / current_setting('block_size')::int8 AS pages",
+             pg_relation_size('ventes') / current_setting('block_size')::int8 AS pages, \
+             current_setting('server_version_num')::int4 AS version",
         )
         .get_result(&mut self.conn)
         .map_err(|source| self.query_error("exporting the snapshot", source))?;
+        if row.version < TID_RANGE_SCANS {
+            return Err(parallel_error(
+                0,
+                format!(
+                    "server version {} has no TID range scans; parallel reads need PostgreSQL 14 or later",
+                    row.version
+                ),
+            ));
+        }
         // Snapshot ids are hexadecimal groups joined by dashes; checking
         // keeps the SET statement below free of quotes.
         if row.snapshot.is_empty() || !row.snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
