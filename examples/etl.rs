@@ -52,8 +52,8 @@ struct Args {
     #[arg(long, value_enum, default_value_t = Mode::Incremental)]
     mode: Mode,
 
-    /// PostgreSQL connections that read the sales at once in a full run;
-    /// 1 reads them over a single connection.
+    /// Connections that read the sales at once in a full run, 1 to 16.
+    /// Above 1 they come on top of the run's own connection.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=16))]
     extract_connections: u64,
 
@@ -196,11 +196,14 @@ fn print_summary(job: &JobReport, seeded: Option<u64>, seed_time: Duration, tota
             job.abandoned_runs
         )?;
     }
-    match (job.months_recomputed.first(), job.months_recomputed.last()) {
-        (Some(first), Some(last)) => common::outln!(
-            "months      {} recomputed, {first} to {last}",
-            job.months_recomputed.len()
-        )?,
+    // A few months are listed: "2024-06 to 2025-06" would read as 13.
+    let months = &job.months_recomputed;
+    match (months.first(), months.last()) {
+        (Some(_), Some(_)) if months.len() <= 6 => {
+            let list: Vec<String> = months.iter().map(ToString::to_string).collect();
+            common::outln!("months      {} recomputed: {}", months.len(), list.join(", "))?
+        }
+        (Some(first), Some(last)) => common::outln!("months      {} recomputed, {first} to {last}", months.len())?,
         _ => common::outln!("months      none recomputed: nothing changed since the last successful run")?,
     }
     common::outln!()?;

@@ -47,11 +47,12 @@ pub enum PgError {
     },
 
     /// One connection of a parallel read of the sales failed.
-    #[error("reading the sales over connection {part} to {target} failed: {message}")]
+    #[error("reading the sales over extra connection {} to {target} failed: {message}", part + 1)]
     ParallelRead {
         /// `host:port/database` of the server.
         target: String,
-        /// Zero-based number of the connection.
+        /// Zero-based number of the extra connection; messages count
+        /// from 1.
         part: usize,
         /// libpq's message.
         message: String,

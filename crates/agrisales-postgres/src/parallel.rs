@@ -62,15 +62,17 @@ impl std::fmt::Debug for ParallelSales {
 }
 
 impl PgRepository {
-    /// Opens `connections` more connections to the same database, each in
-    /// a read-only transaction that uses the snapshot of the current
-    /// [`PgRepository::snapshot`] transaction.
+    /// Opens up to `connections` more connections to the same database,
+    /// each in a read-only transaction that uses the snapshot of the
+    /// current [`PgRepository::snapshot`] transaction. When only some
+    /// open, those are kept ([`ParallelSales::connections`] returns how
+    /// many) and a warning is logged.
     ///
     /// Call it inside `snapshot`: outside a transaction the exported
     /// snapshot ends with its statement and the import fails. An error
-    /// here leaves the caller's transaction usable, so a caller can fall
-    /// back to [`PgRepository::stream_sales`]; typical causes are
-    /// `max_connections` reached or a server older than PostgreSQL 14.
+    /// (not one connection opened, or a server older than PostgreSQL 14)
+    /// leaves the caller's transaction usable, so a caller can fall back
+    /// to [`PgRepository::stream_sales`].
     pub fn open_parallel_sales(&mut self, connections: usize) -> Result<ParallelSales, PgError> {
         let target = self.target.to_string();
         let parallel_error = |part: usize, message: String| PgError::ParallelRead {
@@ -101,14 +103,24 @@ impl PgRepository {
             return Err(parallel_error(0, format!("unexpected snapshot id {:?}", row.snapshot)));
         }
 
-        let mut opened = Vec::with_capacity(connections);
-        for part in 0..connections.max(1) {
-            let mut connection = RawConnection::connect(self.url()).map_err(|message| parallel_error(part, message))?;
-            connection
-                .execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                .and_then(|()| connection.execute(&format!("SET TRANSACTION SNAPSHOT '{}'", row.snapshot)))
-                .map_err(|message| parallel_error(part, message))?;
-            opened.push(connection);
+        // Whatever opens is used: a connection limit that leaves room for
+        // some readers still spreads the work. None at all is an error.
+        let requested = connections.max(1);
+        let mut opened = Vec::with_capacity(requested);
+        for part in 0..requested {
+            let connection = RawConnection::connect(self.url()).and_then(|mut connection| {
+                connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+                connection.execute(&format!("SET TRANSACTION SNAPSHOT '{}'", row.snapshot))?;
+                Ok(connection)
+            });
+            match connection {
+                Ok(connection) => opened.push(connection),
+                Err(message) if opened.is_empty() => return Err(parallel_error(part, message)),
+                Err(message) => {
+                    tracing::warn!(%target, opened = opened.len(), requested, %message, "reading the sales over fewer connections");
+                    break;
+                }
+            }
         }
         tracing::debug!(%target, connections = opened.len(), pages = row.pages, "parallel sale readers open");
         Ok(ParallelSales {
@@ -249,7 +261,7 @@ fn read_part(
     stream_sale_chunks(stream, chunk_rows, on_chunk).map_err(|error| match error {
         StreamError::Row { row, reason } => PgError::CopyRow {
             row,
-            target: format!("{target} (connection {part})"),
+            target: format!("{target} (extra connection {})", part + 1),
             reason,
         },
         StreamError::Consumer(error) => PgError::Consumer(error),

@@ -351,3 +351,79 @@ fn parallel_read_needs_a_snapshot() {
         .unwrap_err();
     assert!(error.to_string().contains("one consumer per connection (2)"), "{error}");
 }
+
+/// A login role limited to `limit` connections, dropped with the guard.
+struct LimitedRole {
+    admin_url: String,
+    name: String,
+}
+
+impl LimitedRole {
+    fn create(db: &TestPostgres, limit: i32) -> Self {
+        let name = agrisales_testkit::unique_name("agrisales_limited");
+        let mut admin = PgRepository::connect(db.url()).unwrap();
+        sql(
+            &mut admin,
+            &format!("CREATE ROLE {name} LOGIN CONNECTION LIMIT {limit}"),
+        );
+        sql(
+            &mut admin,
+            &format!("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {name}"),
+        );
+        Self {
+            admin_url: db.url().to_owned(),
+            name,
+        }
+    }
+
+    /// Returns the test database's URL with this role as the user.
+    fn url(&self) -> String {
+        let mut url = url::Url::parse(&self.admin_url).unwrap();
+        url.set_username(&self.name).unwrap();
+        url.to_string()
+    }
+}
+
+impl Drop for LimitedRole {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = PgRepository::connect(&self.admin_url) {
+            let _ = diesel::sql_query(format!("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {}", self.name))
+                .execute(admin.connection());
+            let _ = diesel::sql_query(format!("DROP ROLE IF EXISTS {}", self.name)).execute(admin.connection());
+        }
+    }
+}
+
+#[test]
+fn parallel_read_uses_the_connections_it_gets() {
+    let (db, mut admin) = seeded(20_000);
+    let expected = admin.counts().unwrap().sales as u64;
+    // Its own connection plus two readers: a third reader is refused.
+    let role = LimitedRole::create(&db, 3);
+    let mut repo = PgRepository::connect(&role.url()).unwrap();
+
+    let (connections, rows) = repo
+        .snapshot(|repo| -> Result<_, PgError> {
+            let readers = repo.open_parallel_sales(4)?;
+            let connections = readers.connections();
+            let mut consumers: Vec<_> = (0..connections)
+                .map(|_| |_: &agrisales_domain::SaleColumns| -> Result<(), agrisales_domain::ChunkError> { Ok(()) })
+                .collect();
+            let rows = readers.stream(&mut consumers, 1_000, &mut |_| {})?;
+            Ok((connections, rows))
+        })
+        .unwrap();
+    assert_eq!(connections, 2);
+    assert_eq!(rows, expected);
+
+    // With no room for any reader, opening fails and names the reason.
+    drop(repo);
+    let role = LimitedRole::create(&db, 1);
+    let mut repo = PgRepository::connect(&role.url()).unwrap();
+    let error = repo
+        .snapshot(|repo| repo.open_parallel_sales(2).map(|_| ()))
+        .unwrap_err();
+    assert!(matches!(error, PgError::ParallelRead { part: 0, .. }), "{error}");
+    assert!(error.to_string().contains("extra connection 1"), "{error}");
+    assert!(error.to_string().contains("too many connections"), "{error}");
+}
