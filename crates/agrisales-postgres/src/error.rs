@@ -58,14 +58,15 @@ pub enum PgError {
         message: String,
     },
 
-    /// A row streamed by `COPY ... TO STDOUT` could not be parsed.
-    #[error("cannot parse sale row {row} of the COPY stream from {target}: {reason}")]
+    /// A row streamed by `COPY ... TO STDOUT` could not be read (the
+    /// connection failed) or parsed.
+    #[error("reading sale row {row} of the COPY stream from {target} failed: {reason}")]
     CopyRow {
         /// One-based row number in the stream.
         row: u64,
         /// `host:port/database` of the server.
         target: String,
-        /// The parse failure.
+        /// The connection's error or the parse failure.
         reason: String,
     },
 
