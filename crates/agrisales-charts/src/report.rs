@@ -86,7 +86,7 @@ impl PreparedDir {
     }
 
     /// Removes the folders [`prepare_output_dir`] created, innermost
-    /// first, as long as they are empty; a folder that holds a file stays,
+    /// first, as long as they are empty; a folder that contains a file stays,
     /// with its parents. Folders that existed before are never touched.
     /// Meant for a report that failed before writing anything.
     pub fn remove_if_empty(&self) {

@@ -37,7 +37,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use agrisales_domain::{AggregateSink, ChunkError, MonthlyAggregate, Product, Region, SaleColumns, YearMonth};
 use agrisales_mongo::{MongoStore, RunId, RunRecord, RunStatus};
-use agrisales_postgres::{MonthVersion, PgRepository};
+use agrisales_postgres::{MonthVersion, ParallelSales, PgRepository};
 use agrisales_transform::{MonthlyAggregator, SeriesBuilder};
 
 use crate::pipeline::{compute_forecasts, finish_stage};
@@ -200,10 +200,8 @@ fn locked_run(
 
 /// Reads every sale of the snapshot into `aggregator` and `series` and
 /// returns their number. With `extract_connections` above 1, the sales
-/// come over that many connections at once, each summed into a copy of
-/// both on its own thread, and the copies are merged at the end. When
-/// the extra connections cannot be opened, one connection reads
-/// everything.
+/// come over that many connections at once ([`extract_parallel`]). When
+/// no extra connection can be opened, one connection reads everything.
 fn extract_all(
     pg: &mut PgRepository,
     aggregator: &mut MonthlyAggregator,
@@ -212,56 +210,15 @@ fn extract_all(
     config: &JobConfig,
     observer: &mut dyn Observer,
 ) -> Result<u64, EtlError> {
-    let chunk_rows = config.etl.chunk_rows;
-    let source_error = |e| EtlError::Source(Box::new(e));
-
     if config.etl.extract_connections > 1 {
         match pg.open_parallel_sales(config.etl.extract_connections) {
-            Ok(readers) => {
-                // Chunks are far below the size that splits between
-                // threads; the connections are the parallelism here.
-                let mut parts: Vec<_> = (0..readers.connections())
-                    .map(|_| {
-                        let aggregator = aggregator.empty_copy().with_threads(1);
-                        (aggregator, series.empty_copy().with_threads(1), Duration::ZERO)
-                    })
-                    .collect();
-                let mut consumers: Vec<_> = parts
-                    .iter_mut()
-                    .map(|(aggregator, series, time)| {
-                        move |chunk: &SaleColumns| -> Result<(), ChunkError> {
-                            let t = Instant::now();
-                            aggregator.push(chunk)?;
-                            series.push(chunk)?;
-                            *time += t.elapsed();
-                            Ok(())
-                        }
-                    })
-                    .collect();
-                let rows = readers
-                    .stream(&mut consumers, chunk_rows, &mut |seen| {
-                        observer.progress(Stage::ExtractAggregate, seen);
-                    })
-                    .map_err(source_error)?;
-                drop(consumers);
-
-                // The run's own connection holds the ETL lock. If it died
-                // while the others read, stop before writing without it.
-                pg.backend_pid().map_err(source_error)?;
-
-                for (part, part_series, time) in parts {
-                    aggregator.merge(part)?;
-                    series.merge(part_series)?;
-                    *aggregate_time += time;
-                }
-                return Ok(rows);
-            }
+            Ok(readers) => return extract_parallel(pg, readers, aggregator, series, aggregate_time, config, observer),
             Err(error) => tracing::warn!(%error, "reading the sales over one connection instead"),
         }
     }
 
     let mut seen = 0_u64;
-    pg.stream_sales(chunk_rows, &mut |chunk| {
+    pg.stream_sales(config.etl.chunk_rows, &mut |chunk| {
         let t = Instant::now();
         aggregator.push(chunk)?;
         series.push(chunk)?;
@@ -270,7 +227,60 @@ fn extract_all(
         observer.progress(Stage::ExtractAggregate, seen);
         Ok(())
     })
-    .map_err(source_error)
+    .map_err(|e| EtlError::Source(Box::new(e)))
+}
+
+/// Reads every sale over `readers`, each connection summing into a copy
+/// of `aggregator` and `series` on its own thread, then merges the
+/// copies into them. Returns the number of sales.
+fn extract_parallel(
+    pg: &mut PgRepository,
+    readers: ParallelSales,
+    aggregator: &mut MonthlyAggregator,
+    series: &mut SeriesBuilder,
+    aggregate_time: &mut Duration,
+    config: &JobConfig,
+    observer: &mut dyn Observer,
+) -> Result<u64, EtlError> {
+    let source_error = |e| EtlError::Source(Box::new(e));
+
+    // Chunks are far below the size that splits between threads, so the
+    // connections are the parallelism here.
+    let mut parts: Vec<_> = (0..readers.connections())
+        .map(|_| {
+            let part_aggregator = aggregator.empty_copy().with_threads(1);
+            (part_aggregator, series.empty_copy().with_threads(1), Duration::ZERO)
+        })
+        .collect();
+    let mut consumers: Vec<_> = parts
+        .iter_mut()
+        .map(|(part_aggregator, part_series, time)| {
+            move |chunk: &SaleColumns| -> Result<(), ChunkError> {
+                let t = Instant::now();
+                part_aggregator.push(chunk)?;
+                part_series.push(chunk)?;
+                *time += t.elapsed();
+                Ok(())
+            }
+        })
+        .collect();
+    let rows = readers
+        .stream(&mut consumers, config.etl.chunk_rows, &mut |seen| {
+            observer.progress(Stage::ExtractAggregate, seen);
+        })
+        .map_err(source_error)?;
+    drop(consumers);
+
+    // The run's own connection holds the ETL lock. If it died while the
+    // others read, stop before writing without it.
+    pg.backend_pid().map_err(source_error)?;
+
+    for (part_aggregator, part_series, time) in parts {
+        aggregator.merge(part_aggregator)?;
+        series.merge(part_series)?;
+        *aggregate_time += time;
+    }
+    Ok(rows)
 }
 
 /// Runs the part of a run between its journal entries.

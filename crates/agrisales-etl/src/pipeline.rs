@@ -243,8 +243,8 @@ pub(crate) fn forecast_stage(
     forecasts
 }
 
-/// The forecasts of every product from `series`, none when there was no
-/// sale (`last_month` is `None`).
+/// Returns the forecasts of every product from `series`, or none when
+/// there was no sale (`last_month` is `None`).
 pub(crate) fn compute_forecasts(
     series: SeriesBuilder,
     products: &[Product],

@@ -65,13 +65,13 @@ impl RawConnection {
         })
     }
 
-    fn exec(&mut self, sql: &str) -> Result<Result_, String> {
+    fn exec(&mut self, sql: &str) -> Result<OwnedResult, String> {
         let sql = CString::new(sql).map_err(|_| "the statement contains a NUL byte".to_owned())?;
 
         // SAFETY: the connection is live and `sql` NUL-terminated.
         let result = unsafe { pq_sys::PQexec(self.conn.as_ptr(), sql.as_ptr()) };
         NonNull::new(result)
-            .map(|result| Result_ { result })
+            .map(|result| OwnedResult { result })
             .ok_or_else(|| self.error_message())
     }
 
@@ -91,13 +91,12 @@ impl Drop for RawConnection {
     }
 }
 
-/// A `PGresult`, freed on drop. (The trailing underscore keeps it apart
-/// from `std::result::Result`.)
-struct Result_ {
+/// A `PGresult`, freed on drop.
+struct OwnedResult {
     result: NonNull<PGresult>,
 }
 
-impl Result_ {
+impl OwnedResult {
     fn status(&self) -> ExecStatusType {
         // SAFETY: the result is live until drop.
         unsafe { pq_sys::PQresultStatus(self.result.as_ptr()) }
@@ -115,7 +114,7 @@ impl Result_ {
     }
 }
 
-impl Drop for Result_ {
+impl Drop for OwnedResult {
     fn drop(&mut self) {
         // SAFETY: the result is live and freed only here.
         unsafe { pq_sys::PQclear(self.result.as_ptr()) }
@@ -149,7 +148,7 @@ impl CopyOut<'_> {
             // SAFETY: the connection is live; a NULL result ends the list.
             let result = unsafe { pq_sys::PQgetResult(self.conn.conn.as_ptr()) };
             let Some(result) = NonNull::new(result) else { break };
-            let result = Result_ { result };
+            let result = OwnedResult { result };
             if result.status() != ExecStatusType::PGRES_COMMAND_OK && failure.is_none() {
                 failure = Some(result.error_message());
             }

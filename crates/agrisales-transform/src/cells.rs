@@ -48,7 +48,7 @@ const MAX_DENSE_SPAN: i64 = 1 << 20;
 
 /// Part of an unknown id in the dense tables. Two of them add up to at
 /// least `MAX_CELLS`, past any hot grid, so an unknown id sends the hot
-/// loop to its slow path without a test of its own; the sum fits a
+/// loop to its slow path without a test of its own. The sum fits a
 /// 32-bit `usize`.
 const NO_PART: u32 = 1 << 30;
 
@@ -122,8 +122,9 @@ impl DenseParts {
     }
 }
 
-/// The table of `position(id) × scale` for ids `low..=high`, `NO_PART`
-/// for ids without a position; `None` when the span is too wide.
+/// Builds the table of `position(id) × scale` for ids `low..=high`,
+/// with `NO_PART` for ids without a position. Returns `None` when the
+/// span is too wide.
 fn dense_table(
     (low, high): (i32, i32),
     position: impl Fn(i32) -> Option<usize>,
@@ -168,7 +169,7 @@ impl Lookup for SparseParts {
 }
 
 /// Consumer cells: the cell of (product position, region position) is
-/// `product_part[p] + region_part[r]`, and `price` holds each product's
+/// `product_part[p] + region_part[r]`, and `price` contains each product's
 /// price (0 when revenue is not wanted).
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
@@ -179,8 +180,8 @@ pub(crate) struct Layout {
     pub(crate) width: usize,
 }
 
-/// Where a hot column's sums go: its consumer cell and the price its
-/// quantity is multiplied by.
+/// Destination of a hot column's sums: its consumer cell and the price
+/// its quantity is multiplied by.
 #[derive(Debug, Clone, Copy)]
 struct Fold {
     cell: u32,
@@ -598,17 +599,18 @@ impl CellGrid {
     }
 }
 
-/// Where [`hot_run`] stopped and the largest |quantity| it added.
+/// Outcome of [`hot_run`]: where it stopped and the largest |quantity| it
+/// added.
 struct Run {
     /// Index in the block of the sale it could not add, `None` at the end.
     stop: Option<usize>,
     max_abs: u64,
 }
 
-/// The hot loop: adds (or removes, when `UNDO`) the sales of `block` to
-/// the hot cells until one has an unknown id or a month outside the grid.
-/// Kept free of calls and of error handling so that its state stays in
-/// registers.
+/// Adds (or removes, when `UNDO`) the sales of `block` to the hot cells
+/// until one has an unknown id or a month outside the grid. This is the
+/// hot loop: it makes no call and handles no error, so that its state
+/// stays in registers.
 #[inline(always)]
 fn hot_run<L: Lookup, const UNDO: bool>(
     hot: &mut [Hot],
